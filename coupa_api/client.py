@@ -1,0 +1,150 @@
+"""A connection to one Coupa instance: token, rate limit, retry policy, response checks.
+
+Streams use its pieces through singer-sdk's hooks (authenticator, request_decorator,
+validate_response); the target and tap discovery call `request` directly. Either way the same
+objects decide when to wait, retry, re-authenticate or stop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import requests
+
+from coupa_api.auth import CoupaOAuth, ScopeSource
+from coupa_api.errors import CoupaFatalError, CoupaRetriableError, CoupaScopeError
+from coupa_api.query import PAGE_SIZE, encode, keyset_page
+from coupa_api.responses import Verdict, classify, decode_json
+from coupa_api.retry import with_retries
+from coupa_api.settings import normalize_base_url, rate_limiter, retry_policy
+
+USER_AGENT = "tap-coupa/target-coupa (singer-sdk; +https://hub.meltano.com)"
+
+
+class CoupaClient:
+    """Everything needed to talk to one Coupa instance, shared by every caller of a run."""
+
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        *,
+        scopes: ScopeSource,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.base_url = normalize_base_url(str(config["base_url"]))
+        self.logger = logger or logging.getLogger("coupa_api")
+        self.policy = retry_policy(config)
+        self.limiter = rate_limiter(config)
+        self.timeout = float(config.get("request_timeout") or 300)
+        self.http = requests.Session()
+        self.http.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
+        self.client_id = str(config["client_id"])
+        self.auth = CoupaOAuth(
+            base_url=self.base_url,
+            client_id=self.client_id,
+            client_secret=str(config["client_secret"]),
+            scopes=scopes,
+            settle_seconds=float(config.get("token_settle_seconds", 5)),
+            timeout=min(self.timeout, 60.0),
+            policy=self.policy,
+            limiter=self.limiter,
+            logger=self.logger,
+        )
+
+    # -- the shared classification --------------------------------------------------------------
+    def check(self, response: requests.Response, *, what: str, scope: str | None = None) -> None:
+        """Raise what `response` calls for; return quietly when it is usable.
+
+        `scope` is the scope the call needs, named in the 403 message when Coupa does not say.
+        """
+        result = classify(response, what=what)
+        if result.verdict is Verdict.OK:
+            self.auth.accepted()
+            return
+        if result.verdict is Verdict.REAUTH:
+            self.auth.rejected(response.request.headers.get("Authorization"))
+            raise CoupaRetriableError(
+                result.message + " Minting a new token and retrying.", response
+            )
+        if result.verdict is Verdict.RETRY:
+            raise CoupaRetriableError(result.message, response)
+        if response.status_code == 403:
+            missing = result.scope or scope
+            msg = (
+                f"{result.message} The OAuth client '{self.client_id}' lacks the scope "
+                f"{missing or '(Coupa did not say which)'}. Grant it in Coupa under Setup > "
+                "Integrations > OAuth2/OpenID Connect Clients (and add it to `scopes` if you set "
+                "that), or deselect what needs it."
+            )
+            raise CoupaScopeError(msg, scope=missing)
+        raise CoupaFatalError(
+            result.message,
+            status=response.status_code,
+            coupa_errors=list(result.coupa_errors),
+        )
+
+    # -- direct calls ---------------------------------------------------------------------------
+    def url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
+        """Absolute URL for an API path with Coupa-encoded parameters."""
+        query = encode(params) if params else ""
+        return f"{self.base_url}{path}" + (f"?{query}" if query else "")
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        scope: str | None = None,
+    ) -> requests.Response:
+        """One attempt: take a permit, authenticate, send, check. No retries."""
+        self.limiter.acquire()
+        request = requests.Request(method, self.url(path, params), json=json)
+        prepared = self.http.prepare_request(request)
+        prepared.headers["Authorization"] = self.auth.bearer_header()
+        response = self.http.send(prepared, timeout=self.timeout)
+        self.check(response, what=f"{method} {path}", scope=scope)
+        return response
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        scope: str | None = None,
+        retry: bool = True,
+    ) -> Any:
+        """Send with the shared retry policy and return the decoded JSON body.
+
+        `retry=False` is for non-idempotent writes: the caller decides what a timeout means.
+        """
+        send = with_retries(self.send, self.policy, self.logger) if retry else self.send
+        response = send(method, path, params=params, json=json, scope=scope)
+        return decode_json(response)
+
+    def iterate(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        scope: str | None = None,
+        max_pages: int | None = None,
+    ) -> Iterable[dict[str, Any]]:
+        """Yield the records of a collection by keyset pages (`order_by=id`, `id[gt]`)."""
+        after = 0
+        pages = 0
+        while True:
+            page = self.request(
+                "GET", path, params={**(params or {}), **keyset_page(after)}, scope=scope
+            )
+            rows = page if isinstance(page, list) else []
+            yield from rows
+            pages += 1
+            if len(rows) < PAGE_SIZE or (max_pages is not None and pages >= max_pages):
+                return
+            after = int(rows[-1]["id"])

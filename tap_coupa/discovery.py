@@ -1,0 +1,161 @@
+"""Per-instance schema discovery: sample recent records and type every key they carry.
+
+Each Coupa tenant has its own custom fields, under `custom-fields` and (legacy) as top-level
+keys, and newer releases add attributes. Discovery reads one page of the most recently updated
+records per stream and adds every key the static schema lacks, typed from the values seen, so
+the catalog has a column for everything the API returns. Documented fields keep their static
+types (decimals stay strings even when a sample happens to look numeric).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from coupa_api.client import CoupaClient
+from coupa_api.errors import CoupaScopeError
+from coupa_api.query import PAGE_SIZE
+
+Schema = dict[str, Any]
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def sample(
+    client: CoupaClient, path: str, scope: str, *, ordered_by_update: bool
+) -> list[dict[str, Any]]:
+    """One page of the most recently updated records (or highest ids, without timestamps)."""
+    order = "updated_at" if ordered_by_update else "id"
+    page = client.request(
+        "GET",
+        path,
+        params={"limit": PAGE_SIZE, "order_by": order, "dir": "desc"},
+        scope=scope,
+    )
+    return [row for row in page if isinstance(row, dict)] if isinstance(page, list) else []
+
+
+def extend_schema(base: Schema, rows: Iterable[Mapping[str, Any]]) -> Schema:
+    """`base` plus a typed property for every key seen in `rows` that `base` lacks."""
+    schema = copy.deepcopy(base)
+    rows = list(rows)
+    if rows:
+        _extend_object(schema, rows)
+    return schema
+
+
+_KINDS: tuple[tuple[type, str], ...] = (
+    (bool, "boolean"),  # before int: bool is an int subclass
+    (int, "integer"),
+    (float, "number"),
+    (str, "string"),
+    (Mapping, "object"),
+    (list, "array"),
+)
+
+
+def _kind(value: Any) -> str | None:
+    for cls, kind in _KINDS:
+        if isinstance(value, cls):
+            return kind
+    return None
+
+
+def infer(values: Iterable[Any]) -> Schema:
+    """A nullable JSON schema that admits every value seen (all-null -> nullable string)."""
+    by_kind: dict[str, list[Any]] = {}
+    for value in values:
+        kind = _kind(value)
+        if kind is not None:
+            by_kind.setdefault(kind, []).append(value)
+    if "integer" in by_kind and "number" in by_kind:
+        by_kind["number"] += by_kind.pop("integer")
+    if not by_kind:
+        return {"type": ["string", "null"]}
+    if len(by_kind) > 1:
+        # Mixed shapes: keep the value as JSON rather than guess (nothing is dropped).
+        return {}
+    kind, seen = by_kind.popitem()
+    if kind == "object":
+        schema: Schema = {
+            "type": ["object", "null"],
+            "properties": {},
+            "additionalProperties": True,
+        }
+        _extend_object(schema, seen)
+        return schema
+    if kind == "array":
+        items = [item for value in seen for item in value]
+        return {"type": ["array", "null"], "items": infer(items) if items else {}}
+    schema = {"type": [kind, "null"]}
+    if kind == "string" and all(_TIMESTAMP.match(v) for v in seen):
+        schema["format"] = "date-time"
+    return schema
+
+
+def _extend_object(schema: Schema, rows: list[Mapping[str, Any]]) -> None:
+    properties: dict[str, Schema] = schema.setdefault("properties", {})
+    keys: dict[str, None] = {}
+    for row in rows:
+        keys.update(dict.fromkeys(row))
+    for key in keys:
+        values = [row.get(key) for row in rows if isinstance(row, Mapping)]
+        known = properties.get(key)
+        if known is None:
+            properties[key] = infer(values)
+        elif "object" in _types(known) and "properties" in known:
+            _extend_object(known, [v for v in values if isinstance(v, Mapping)])
+        elif "array" in _types(known) and isinstance(known.get("items"), dict):
+            nested = [i for v in values if isinstance(v, list) for i in v if isinstance(i, Mapping)]
+            if nested and "properties" in known["items"]:
+                _extend_object(known["items"], nested)
+
+
+def _types(schema: Schema) -> set[str]:
+    kind = schema.get("type", [])
+    return {kind} if isinstance(kind, str) else set(kind)
+
+
+def discover_schemas(
+    client: CoupaClient,
+    streams: Iterable[Any],
+    logger: logging.Logger,
+) -> dict[str, Schema]:
+    """Schemas for every stream class, extended from samples of this instance.
+
+    A stream whose scope the client lacks keeps its static schema, with a warning: it cannot be
+    synced until the scope is granted, but the rest of the catalog is still useful.
+    """
+    schemas: dict[str, Schema] = {}
+    samples: dict[str, list[dict[str, Any]]] = {}
+    for cls in streams:
+        parent = getattr(cls, "parent_stream_type", None)
+        if parent is None:
+            try:
+                rows = sample(
+                    client,
+                    f"/api/{cls.resource or cls.name}",
+                    cls.scope,
+                    ordered_by_update=cls.replication_key is not None,
+                )
+            except CoupaScopeError as exc:
+                logger.warning(
+                    "Discovery of '%s' used its documented schema only: %s", cls.name, exc
+                )
+                rows = []
+            samples[cls.name] = rows
+            schemas[cls.name] = extend_schema(cls.base_schema, rows)
+    for cls in streams:
+        parent = getattr(cls, "parent_stream_type", None)
+        if parent is not None:
+            parents = samples.get(parent.name, [])
+            lines = [
+                line
+                for row in parents
+                for line in (row.get(cls.lines_key) or [])
+                if isinstance(line, Mapping)
+            ]
+            schemas[cls.name] = extend_schema(cls.base_schema, lines)
+    return schemas

@@ -1,0 +1,89 @@
+"""Tap-only settings and their checks; connection settings come from coupa_api.settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from singer_sdk import typing as th
+
+from coupa_api.query import filter_key_problem
+
+#: Parameters the tap sets itself; a per-stream filter may not override them.
+RESERVED_PARAMS = frozenset(
+    {"order_by", "dir", "limit", "offset", "fields", "return_object", "id[gt]"}
+)
+
+TAP_PROPERTIES: tuple[th.Property[Any], ...] = (
+    th.Property(
+        "start_date",
+        th.DateTimeType,
+        title="Start date",
+        description="Read records updated at or after this instant on the first run (ISO 8601).",
+    ),
+    th.Property(
+        "lookback_window",
+        th.IntegerType,
+        default=0,
+        title="Lookback window (s)",
+        description=(
+            "Re-read this many seconds before the bookmark on every incremental run. Coupa can "
+            "publish an update with an updated-at slightly in the past (Fivetran added a 7-day "
+            "lookback for purchase orders); re-read rows are duplicates a merge key absorbs."
+        ),
+    ),
+    th.Property(
+        "filters",
+        th.ObjectType(additional_properties=th.ObjectType(additional_properties=th.StringType)),
+        title="Server-side filters per stream",
+        description=(
+            "Coupa query filters added to a stream's requests, e.g. "
+            '{"invoices": {"status[in]": "approved,voided"}}.'
+        ),
+    ),
+)
+
+
+def tap_problems(config: Mapping[str, Any], stream_names: Collection[str]) -> list[str]:
+    """One sentence per tap setting that cannot work."""
+    problems: list[str] = []
+    start = config.get("start_date")
+    if start:
+        try:
+            parsed = dt.datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+        except ValueError:
+            problems.append(
+                f"`start_date` {start!r} is not an ISO 8601 date or timestamp; write e.g. "
+                "2024-01-01 or 2024-01-01T00:00:00Z."
+            )
+        else:
+            if parsed.tzinfo is not None and parsed > dt.datetime.now(dt.UTC):
+                problems.append(
+                    f"`start_date` {start!r} is in the future; no record would be read."
+                )
+    lookback = config.get("lookback_window")
+    if lookback is not None and (not isinstance(lookback, int) or lookback < 0):
+        problems.append(
+            f"`lookback_window` is {lookback!r}; give a whole number of seconds, 0 or more."
+        )
+    filters = config.get("filters") or {}
+    for stream, params in filters.items():
+        if stream not in stream_names:
+            problems.append(
+                f"`filters` names stream {stream!r}, which tap-coupa does not have; streams: "
+                f"{', '.join(sorted(stream_names))}."
+            )
+            continue
+        if not isinstance(params, Mapping):
+            problems.append(f"`filters.{stream}` must be an object of Coupa query parameters.")
+            continue
+        for key in params:
+            if key in RESERVED_PARAMS:
+                problems.append(
+                    f"`filters.{stream}` sets {key!r}, which the tap controls (paging, ordering "
+                    "and payload trimming); remove it."
+                )
+            elif problem := filter_key_problem(key):
+                problems.append(f"`filters.{stream}`: {problem}.")
+    return problems

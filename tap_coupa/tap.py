@@ -1,0 +1,90 @@
+"""TapCoupa: settings, the shared Coupa connection, and the stream registry."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any, ClassVar
+
+import click
+from singer_sdk import Tap
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers.capabilities import (
+    CapabilitiesEnum,
+    PluginCapabilities,
+    TapCapabilities,
+)
+
+from coupa_api.cli import explain_errors
+from coupa_api.client import CoupaClient
+from coupa_api.settings import CONNECTION_PROPERTIES, connection_problems
+from tap_coupa.client import CoupaStream
+from tap_coupa.discovery import discover_schemas
+from tap_coupa.settings import TAP_PROPERTIES, tap_problems
+from tap_coupa.streams import STREAMS
+
+
+class TapCoupa(Tap):
+    """Singer tap for Coupa's Core REST API: incremental, keyset-paged, custom-field aware."""
+
+    name = "tap-coupa"
+    config_jsonschema = th.PropertiesList(*CONNECTION_PROPERTIES, *TAP_PROPERTIES).to_dict()
+    #: Discovery samples the instance (custom fields differ per tenant), so it needs config.
+    dynamic_catalog = True
+    capabilities: ClassVar[list[CapabilitiesEnum]] = [
+        TapCapabilities.CATALOG,
+        TapCapabilities.STATE,
+        TapCapabilities.DISCOVER,
+        TapCapabilities.TEST,
+        PluginCapabilities.ABOUT,
+        PluginCapabilities.STREAM_MAPS,
+        PluginCapabilities.FLATTENING,
+        PluginCapabilities.STRUCTURED_LOGGING,
+    ]
+
+    @cached_property
+    def coupa(self) -> CoupaClient:
+        """The run's one connection: token, limiter and retry policy shared by every stream."""
+        return CoupaClient(self.config, scopes=self.required_scopes, logger=self.logger)
+
+    def required_scopes(self) -> list[str]:
+        """The `scopes` setting, or the least set the selected streams need."""
+        configured = self.config.get("scopes")
+        if configured:
+            return list(configured)
+        return sorted(
+            {
+                stream.scope
+                for stream in self.streams.values()
+                if isinstance(stream, CoupaStream)
+                and (stream.selected or stream.has_selected_descendents)
+            }
+        )
+
+    def check_config(self) -> None:
+        """Raise one ConfigValidationError listing every setting that cannot work."""
+        problems = connection_problems(self.config)
+        problems += tap_problems(self.config, [cls.name for cls in STREAMS])  # type: ignore[misc]
+        if problems:
+            msg = "tap-coupa settings need attention"
+            raise ConfigValidationError(msg, errors=problems)
+
+    def discover_streams(self) -> list[CoupaStream]:
+        """Streams with the input catalog's schemas, or schemas discovered from the instance."""
+        self.check_config()
+        catalog = self.input_catalog
+        if catalog is not None:
+            schemas = {entry.tap_stream_id: entry.schema.to_dict() for entry in catalog.streams}
+        else:
+            schemas = discover_schemas(self.coupa, STREAMS, self.logger)
+        return [cls(self, schema=schemas.get(cls.name)) for cls in STREAMS]  # type: ignore[misc]
+
+    @classmethod
+    def get_singer_command(cls) -> click.Command:
+        """The SDK's command, reporting Coupa errors as sentences instead of tracebacks."""
+        return explain_errors(super().get_singer_command(), cls.logger)
+
+
+def main() -> Any:
+    """Console entry point."""
+    return TapCoupa.cli()

@@ -1,0 +1,101 @@
+"""One shared token, minted with the least scopes, settled before use, renewed when needed."""
+
+from __future__ import annotations
+
+import pytest
+
+from coupa_api.errors import CoupaAuthError, CoupaScopeError
+from tests.tap.conftest import discover, run_cli, run_tap, select, tap_config
+
+
+def mints(coupa, client="demo"):
+    return coupa.control.stats()["token_mints"].get(client, 0)
+
+
+def test_one_token_for_all_streams(coupa, config):
+    run = run_tap(config)
+    assert len(run.counts) > 10
+    assert mints(coupa) == 1
+
+
+def test_scopes_derived_from_selected_streams(coupa, config):
+    coupa.control.add_client("narrow", "narrow-secret", ["core.invoice.read"])
+    narrow = tap_config(coupa.base_url, client_id="narrow", client_secret="narrow-secret")
+    catalog = select(discover(config), ["invoices", "invoice_lines"])
+    run = run_tap(narrow, catalog=catalog)
+    assert run.counts["invoices"] == len(coupa.control.records("invoices"))
+    assert run.counts["invoice_lines"] > 0
+
+
+def test_settle_window_is_respected(coupa, config):
+    coupa.control.configure(settle_seconds=1.5)
+    config["token_settle_seconds"] = 1.5
+    catalog = select(discover(config), ["currencies"])
+    run_tap(config, catalog=catalog)
+    statuses = [r["status"] for r in coupa.control.requests_log() if r["path"].startswith("/api/")]
+    assert 401 not in statuses
+
+
+def test_unsettled_token_is_waited_out_not_reminted(coupa, config):
+    """Configured too impatient (settle 0 against a 1 s window): wait, do not mint a storm."""
+    catalog = select(discover(config), ["currencies"])
+    coupa.control.reset()
+    coupa.control.configure(settle_seconds=1.0)
+    run = run_tap(config, catalog=catalog)
+    assert run.counts["currencies"] == len(coupa.control.records("currencies"))
+    assert mints(coupa) == 1
+
+
+def test_token_expiry_mid_sync_is_renewed_ahead(coupa, config):
+    coupa.control.configure(expires_in=3, latency_ms=150)
+    catalog = select(discover(config), ["invoices"])
+    coupa.control.reset(counts={"invoices": 300}, expires_in=3, latency_ms=150)
+    run = run_tap(config, catalog=catalog)
+    assert run.counts["invoices"] == 300
+    assert mints(coupa) >= 2
+    statuses = [r["status"] for r in coupa.control.requests_log() if r["path"] == "/api/invoices"]
+    assert 401 not in statuses  # renewed before expiry, not after a refusal
+
+
+def test_revoked_token_is_reminted_once_and_the_request_retried(coupa, config):
+    catalog = select(discover(config), ["invoices"])
+    coupa.control.reset(counts={"invoices": 120})
+    coupa.control.add_faults([{"kind": "status", "path": "/api/invoices", "after": 1, "status": 401, "body": "json"}])
+    run = run_tap(config, catalog=catalog)
+    assert sorted(run.ids("invoices")) == sorted(r["id"] for r in coupa.control.records("invoices"))
+    assert mints(coupa) == 2
+
+
+def test_missing_scope_names_stream_and_scope(coupa, config):
+    coupa.control.add_client("noinv", "noinv-secret", ["core.invoice.read"])
+    catalog = select(discover(config), ["suppliers"])
+    # `scopes` pinned to what the client has: the token works, but not for suppliers (403).
+    bad = tap_config(
+        coupa.base_url, client_id="noinv", client_secret="noinv-secret", scopes=["core.invoice.read"]
+    )
+    with pytest.raises(CoupaScopeError) as info:
+        run_tap(bad, catalog=catalog)
+    message = str(info.value)
+    assert "suppliers" in message
+    assert "core.supplier.read" in message
+    assert "noinv" in message
+
+
+def test_invalid_scope_at_token_endpoint_names_what_to_grant(coupa, config, tmp_path):
+    coupa.control.add_client("inv", "inv-secret", ["core.invoice.read"])
+    catalog = select(discover(config), ["invoices", "suppliers"])
+    cfg = tap_config(coupa.base_url, client_id="inv", client_secret="inv-secret")
+    with pytest.raises(CoupaAuthError) as info:
+        run_tap(cfg, catalog=catalog)
+    message = str(info.value)
+    assert "core.supplier.read" in message
+    assert "Setup > Integrations" in message
+
+
+def test_bad_secret_is_a_sentence_not_a_traceback(coupa, tmp_path):
+    cfg = tap_config(coupa.base_url, client_secret="wrong-secret-value")
+    result = run_cli(["--discover"], cfg, tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "client_secret" in result.stderr
+    assert "wrong-secret-value" not in result.stderr + result.stdout
