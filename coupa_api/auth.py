@@ -24,7 +24,7 @@ from coupa_api.errors import CoupaAuthError, CoupaRetriableError
 from coupa_api.ratelimit import TokenBucket
 from coupa_api.redact import redact
 from coupa_api.responses import coupa_error_messages, decode_json
-from coupa_api.retry import RetryPolicy, with_retries
+from coupa_api.retry import RETRIABLE_EXCEPTIONS, RetryPolicy, with_retries
 
 #: How many 401s in a row (each followed by a fresh token) before we stop and say so.
 MAX_CONSECUTIVE_REJECTIONS = 3
@@ -119,7 +119,16 @@ class CoupaOAuth(OAuthAuthenticator):
         """Mint a token, retrying transient failures; explain refusals."""
         with self._lock:
             send = with_retries(self._post_token_request, self.policy, self.logger)
-            payload = send()
+            try:
+                payload = send()
+            except RETRIABLE_EXCEPTIONS as exc:
+                # Final: the request that needed this token must not retry it all over again.
+                msg = (
+                    f"Could not get a Coupa access token from {self.auth_endpoint} after "
+                    f"{self.policy.max_tries} attempts ({redact(str(exc), self.client_secret)}). "
+                    "Check `base_url` and that the instance is reachable."
+                )
+                raise CoupaAuthError(msg) from exc
             self.access_token = str(payload["access_token"])
             expires = payload.get("expires_in", self._default_expiration)
             self.expires_in = int(expires) if expires else None

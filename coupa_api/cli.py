@@ -3,27 +3,35 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 import click
+from singer_sdk.exceptions import ConfigValidationError
 
 from coupa_api.errors import CoupaError
 
 
 def explain_errors(command: click.Command, logger: logging.Logger) -> click.Command:
-    """Make `command` report a CoupaError as its one-paragraph message and exit 1.
+    """Make `command` report our errors as their one-paragraph messages and exit 1.
 
-    singer-sdk's command logs any other exception with its traceback; ours are written for the
-    user, so the traceback would only bury the sentence that says what to fix.
+    Wraps `main`, not `invoke`: `--discover` and `--test` run as eager option callbacks while
+    click parses arguments, before `invoke`. singer-sdk would log any other exception with its
+    traceback; ours are written for the user, so a traceback would only bury what to fix.
     """
-    invoke = command.invoke
+    main = command.main
 
-    def invoke_explaining(ctx: click.Context) -> Any:
+    def main_explaining(*args: Any, **kwargs: Any) -> Any:
         try:
-            return invoke(ctx)
+            return main(*args, **kwargs)
+        except ConfigValidationError as exc:
+            for error in exc.errors or [str(exc)]:
+                logger.error("Setting problem: %s", error)
+            logger.error("%s; fix the settings above and run again.", exc)
+            sys.exit(1)
         except CoupaError as exc:
             logger.error("%s", exc)
-            ctx.exit(1)
+            sys.exit(1)
 
-    command.invoke = invoke_explaining  # type: ignore[method-assign]
+    command.main = main_explaining  # type: ignore[method-assign]
     return command

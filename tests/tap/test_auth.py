@@ -47,9 +47,9 @@ def test_unsettled_token_is_waited_out_not_reminted(coupa, config):
 
 
 def test_token_expiry_mid_sync_is_renewed_ahead(coupa, config):
-    coupa.control.configure(expires_in=3, latency_ms=150)
     catalog = select(discover(config), ["invoices"])
-    coupa.control.reset(counts={"invoices": 300}, expires_in=3, latency_ms=150)
+    # 7 pages at 400 ms each outlive a 3 s token (refreshed with a 1.5 s margin).
+    coupa.control.reset(counts={"invoices": 300}, expires_in=3, latency_ms=400)
     run = run_tap(config, catalog=catalog)
     assert run.counts["invoices"] == 300
     assert mints(coupa) >= 2
@@ -59,11 +59,28 @@ def test_token_expiry_mid_sync_is_renewed_ahead(coupa, config):
 
 def test_revoked_token_is_reminted_once_and_the_request_retried(coupa, config):
     catalog = select(discover(config), ["invoices"])
-    coupa.control.reset(counts={"invoices": 120})
-    coupa.control.add_faults([{"kind": "status", "path": "/api/invoices", "after": 1, "status": 401, "body": "json"}])
+    # The 401 comes ~3 s after minting: an old token, so it is dropped and re-minted at once.
+    coupa.control.reset(counts={"invoices": 200}, latency_ms=1000)
+    coupa.control.add_faults(
+        [{"kind": "status", "path": "/api/invoices", "after": 3, "status": 401, "body": "json"}]
+    )
     run = run_tap(config, catalog=catalog)
     assert sorted(run.ids("invoices")) == sorted(r["id"] for r in coupa.control.records("invoices"))
     assert mints(coupa) == 2
+    statuses = [r["status"] for r in coupa.control.requests_log() if r["path"] == "/api/invoices"]
+    assert statuses.count(401) == 1
+
+
+def test_young_token_refused_is_given_time_before_reminting(coupa, config):
+    """A 401 right after minting is usually an unsettled token: wait, then re-mint if needed."""
+    catalog = select(discover(config), ["invoices"])
+    coupa.control.reset(counts={"invoices": 60})
+    coupa.control.add_faults(
+        [{"kind": "status", "path": "/api/invoices", "times": 3, "status": 401, "body": "json"}]
+    )
+    run = run_tap(config, catalog=catalog)
+    assert run.counts["invoices"] == 60
+    assert mints(coupa) <= 2
 
 
 def test_missing_scope_names_stream_and_scope(coupa, config):

@@ -113,8 +113,8 @@ def test_lookback_window_reaches_back(coupa, config, invoices_only):
 def test_interrupted_run_keeps_the_old_bookmark(coupa, config, invoices_only):
     coupa.control.reset(counts={"invoices": 160})
     first = run_tap(config, catalog=invoices_only)
-    coupa.control.add_mutation(after_requests=0, resource="invoices", update=20)
-    # Second run: the second page fails for good (more 500s than the retry budget).
+    coupa.control.add_mutation(after_requests=0, resource="invoices", update=120)
+    # Second run: 120 changed records (3 pages); the second page fails for good.
     coupa.control.add_faults(
         [{"kind": "status", "path": "/api/invoices", "after": 1, "times": 50, "status": 500, "body": "html"}]
     )
@@ -132,7 +132,7 @@ def test_interrupted_cli_run_emits_no_advanced_bookmark(coupa, config, invoices_
 
     coupa.control.reset(counts={"invoices": 160})
     first = run_tap(config, catalog=invoices_only)
-    coupa.control.add_mutation(after_requests=0, resource="invoices", update=20)
+    coupa.control.add_mutation(after_requests=0, resource="invoices", update=120)
     coupa.control.add_faults(
         [{"kind": "status", "path": "/api/invoices", "after": 1, "times": 50, "status": 500, "body": "html"}]
     )

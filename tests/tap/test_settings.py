@@ -22,7 +22,7 @@ BAD = [
 
 @pytest.mark.parametrize(("override", "needle"), BAD, ids=[n for _, n in BAD])
 def test_bad_setting_is_named(coupa, tmp_path, override, needle):
-    config = tap_config(coupa.base_url, **override)
+    config = {**tap_config(coupa.base_url), **override}
     result = run_cli(["--discover"], config, tmp_path)
     assert result.returncode == 1
     assert needle in result.stderr
@@ -32,7 +32,7 @@ def test_bad_setting_is_named(coupa, tmp_path, override, needle):
 
 
 def test_several_problems_are_reported_together(coupa, tmp_path):
-    config = tap_config(coupa.base_url, base_url="ftp://x", lookback_window=-1)
+    config = {**tap_config(coupa.base_url), "base_url": "ftp://x", "lookback_window": -1}
     result = run_cli(["--discover"], config, tmp_path)
     assert "`base_url`" in result.stderr
     assert "`lookback_window`" in result.stderr

@@ -1,0 +1,124 @@
+"""Target-only settings and their checks; connection settings come from coupa_api.settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from singer_sdk import typing as th
+
+#: What a write run needs: find invoices, create and update them, and (dry run) resolve
+#: references. Submit is covered by core.invoice.write / .create.
+DEFAULT_SCOPES: tuple[str, ...] = (
+    "core.invoice.read",
+    "core.invoice.write",
+    "core.invoice.create",
+    "core.supplier.read",
+    "core.common.read",
+    "core.accounting.read",
+)
+
+#: Finding an invoice by its key needs this scope whatever else the run does.
+LOOKUP_SCOPE = "core.invoice.read"
+#: Creating needs either; updating needs core.invoice.write (Coupa answers 403 otherwise).
+WRITE_SCOPES: tuple[str, ...] = ("core.invoice.write", "core.invoice.create")
+
+UNSUPPORTED_STREAM_CHOICES: tuple[str, ...] = ("error", "skip")
+DEFAULT_DEAD_LETTER_PATH = "dead-letter-target-coupa.jsonl"
+
+TARGET_PROPERTIES: tuple[th.Property[Any], ...] = (
+    th.Property(
+        "dry_run",
+        th.BooleanType,
+        default=False,
+        title="Dry run",
+        description=(
+            "Look invoices up, resolve every reference and validate, log what would be "
+            "created, updated or refused, and write nothing to Coupa (nor a dead-letter file)."
+        ),
+    ),
+    th.Property(
+        "allow_failures",
+        th.BooleanType,
+        default=False,
+        title="Allow failures",
+        description=(
+            "Exit 0 even when records were rejected (they are still dead-lettered and counted). "
+            "Without it, any rejected record makes the run exit 1 after everything else is written."
+        ),
+    ),
+    th.Property(
+        "dead_letter_path",
+        th.StringType,
+        default=DEFAULT_DEAD_LETTER_PATH,
+        title="Dead-letter file",
+        description=(
+            "JSON Lines file that receives each rejected or conflicting record with its key, the "
+            "HTTP status and Coupa's own error messages. Appended to, never truncated."
+        ),
+    ),
+    th.Property(
+        "submit",
+        th.BooleanType,
+        default=False,
+        title="Submit created invoices",
+        description=(
+            "Submit each invoice the run creates for approval (PUT /api/invoices/<id>/submit). "
+            "Updated invoices stay as they are; nothing is ever approved, paid or deleted."
+        ),
+    ),
+    th.Property(
+        "on_unsupported_stream",
+        th.StringType,
+        default="error",
+        allowed_values=list(UNSUPPORTED_STREAM_CHOICES),
+        title="Unsupported streams",
+        description=(
+            "What to do with a stream other than `invoices`: `error` stops the run naming the "
+            "supported streams; `skip` logs a warning and counts its records as skipped."
+        ),
+    ),
+)
+
+
+def target_problems(config: Mapping[str, Any]) -> list[str]:
+    """One sentence per target setting that cannot work."""
+    problems: list[str] = []
+    for key in ("dry_run", "allow_failures", "submit"):
+        value = config.get(key)
+        if value is not None and not isinstance(value, bool):
+            problems.append(f"`{key}` is {value!r}; write true or false.")
+    choice = config.get("on_unsupported_stream")
+    if choice is not None and choice not in UNSUPPORTED_STREAM_CHOICES:
+        problems.append(
+            f"`on_unsupported_stream` is {choice!r}; write one of "
+            f"{', '.join(UNSUPPORTED_STREAM_CHOICES)}."
+        )
+    path = config.get("dead_letter_path")
+    if path is not None:
+        problems.extend(_dead_letter_path_problems(path))
+    scopes = config.get("scopes")
+    if scopes and LOOKUP_SCOPE not in scopes:
+        problems.append(
+            f"`scopes` lacks {LOOKUP_SCOPE}, which finding invoices by supplier and number "
+            "needs; add it (or leave `scopes` unset to request the target's default set)."
+        )
+    if scopes and not config.get("dry_run") and not set(WRITE_SCOPES) & set(scopes):
+        problems.append(
+            f"`scopes` has neither {' nor '.join(WRITE_SCOPES)}, so no invoice could be "
+            "written; add core.invoice.write (updates need it) or set `dry_run: true`."
+        )
+    return problems
+
+
+def _dead_letter_path_problems(raw: Any) -> list[str]:
+    if not isinstance(raw, str) or not raw.strip():
+        return ["`dead_letter_path` is empty; give a file path such as dead-letter.jsonl."]
+    path = Path(raw).expanduser()
+    if path.is_dir():
+        return [f"`dead_letter_path` '{raw}' is a directory; give a file path inside it."]
+    parent = path.parent if str(path.parent) else Path()
+    if not parent.is_dir():
+        return [f"`dead_letter_path` '{raw}': the directory {parent} does not exist; create it."]
+    return []

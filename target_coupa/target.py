@@ -1,0 +1,209 @@
+"""TargetCoupa: settings, the shared Coupa connection, STATE timing, the summary and exit code."""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Any, ClassVar
+
+import click
+from singer_sdk import Target
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers.capabilities import (
+    CapabilitiesEnum,
+    PluginCapabilities,
+    TargetCapabilities,
+)
+from singer_sdk.sinks import Sink
+
+from coupa_api.cli import explain_errors
+from coupa_api.client import CoupaClient
+from coupa_api.errors import CoupaError
+from coupa_api.settings import CONNECTION_PROPERTIES, connection_problems
+from target_coupa.outcomes import OutcomeLedger
+from target_coupa.references import ReferenceResolver
+from target_coupa.settings import (
+    DEFAULT_DEAD_LETTER_PATH,
+    DEFAULT_SCOPES,
+    TARGET_PROPERTIES,
+    target_problems,
+)
+from target_coupa.sinks import InvoiceSink, SkippedStreamSink
+from target_coupa.writer import InvoiceWriter
+
+#: Streams the target writes, and the sink that writes each.
+SUPPORTED_STREAMS: dict[str, type[Sink]] = {"invoices": InvoiceSink}
+
+#: Why a stream is not supported, when there is more to say than "it is not invoices".
+UNSUPPORTED_HINTS: dict[str, str] = {
+    "invoice_lines": (
+        "Invoice lines travel inside invoices (the `invoice-lines` array of each `invoices` "
+        "record), so there is nothing to write from this stream; select `invoices` in the tap."
+    ),
+}
+
+
+class RejectedRecordsError(CoupaError):
+    """Some records were rejected and `allow_failures` is off: the run exits 1, after the end."""
+
+
+class TargetCoupa(Target):
+    """Singer target that creates or updates invoices in Coupa, upserting by supplier + number."""
+
+    name = "target-coupa"
+    #: The distribution that ships both connectors (for `--version` and `--about`).
+    package_name = "tap-coupa"
+    config_jsonschema = th.PropertiesList(*CONNECTION_PROPERTIES, *TARGET_PROPERTIES).to_dict()
+    #: No flattening: a flattened invoice loses the nested stubs and lines Coupa needs.
+    capabilities: ClassVar[list[CapabilitiesEnum]] = [
+        PluginCapabilities.ABOUT,
+        PluginCapabilities.STREAM_MAPS,
+        PluginCapabilities.STRUCTURED_LOGGING,
+        TargetCapabilities.VALIDATE_RECORDS,
+    ]
+    #: Built-in settings that mean nothing here: every invoice is upserted, one at a time.
+    IGNORED_BUILTIN_SETTINGS: ClassVar[tuple[str, ...]] = ("load_method", "batch_size_rows")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if kwargs.get("validate_config", True):
+            self.check_config()
+        # Record sinks hold nothing to drain; a thread pool per STATE would only cost time.
+        self.max_parallelism = 1
+        self._last_state_line: str | None = None
+        self._writing_started = False
+
+    # -- settings -----------------------------------------------------------------------------
+    @classmethod
+    def append_builtin_config(cls, config_jsonschema: dict[str, Any]) -> None:
+        """The SDK's built-in settings, minus those this target would silently ignore."""
+        super().append_builtin_config(config_jsonschema)
+        for name in cls.IGNORED_BUILTIN_SETTINGS:
+            config_jsonschema["properties"].pop(name, None)
+
+    def check_config(self) -> None:
+        """Raise one ConfigValidationError listing every setting that cannot work."""
+        problems = connection_problems(self.config) + target_problems(self.config)
+        if problems:
+            msg = "target-coupa settings need attention"
+            raise ConfigValidationError(msg, errors=problems)
+
+    @property
+    def dry_run(self) -> bool:
+        """Resolve and report, write nothing."""
+        return bool(self.config.get("dry_run", False))
+
+    def required_scopes(self) -> list[str]:
+        """The `scopes` setting, or what writing (and dry-run resolution) needs."""
+        return list(self.config.get("scopes") or DEFAULT_SCOPES)
+
+    # -- the run's shared objects ---------------------------------------------------------------
+    @cached_property
+    def coupa(self) -> CoupaClient:
+        """The run's one connection: token, limiter and retry policy shared with the tap code."""
+        return CoupaClient(self.config, scopes=self.required_scopes, logger=self.logger)
+
+    @cached_property
+    def writer(self) -> InvoiceWriter:
+        """Looks up, creates and updates invoices through `coupa`."""
+        return InvoiceWriter(
+            self.coupa,
+            self.logger,
+            submit=bool(self.config.get("submit", False)),
+            resolver=ReferenceResolver(self.coupa, self.logger),
+        )
+
+    @cached_property
+    def ledger(self) -> OutcomeLedger:
+        """Every record's outcome; the dead-letter file (none in a dry run)."""
+        path = None
+        if not self.dry_run:
+            path = Path(self.config.get("dead_letter_path") or DEFAULT_DEAD_LETTER_PATH)
+        return OutcomeLedger(
+            path.expanduser() if path else None,
+            self.logger,
+            secrets=[str(self.config.get("client_secret") or "")],
+        )
+
+    def start_writing(self) -> None:
+        """Mint the token with the write scopes before the first record is written.
+
+        A client that lacks a write scope is refused at the token endpoint (`invalid_scope`,
+        turned into a message naming the scopes by coupa_api.auth) before anything is written.
+        """
+        if self._writing_started:
+            return
+        self._writing_started = True
+        mode = "dry run: nothing will be written" if self.dry_run else "writing"
+        self.logger.info("target-coupa: %s to %s", mode, self.coupa.base_url)
+        self.coupa.auth.bearer_header()
+
+    # -- streams ------------------------------------------------------------------------------
+    def get_sink_class(self, stream_name: str) -> type[Sink]:
+        """`invoices` -> InvoiceSink; anything else is refused or skipped, as configured."""
+        sink = SUPPORTED_STREAMS.get(stream_name)
+        if sink is not None:
+            return sink
+        if self.config.get("on_unsupported_stream", "error") == "skip":
+            return SkippedStreamSink
+        message = self.unsupported_message(stream_name)
+        raise CoupaError(
+            f"{message} Set `on_unsupported_stream: skip` to skip such streams with a warning, "
+            "or deselect them in the tap."
+        )
+
+    def unsupported_message(self, stream_name: str) -> str:
+        """Why `stream_name` is not written, naming the streams that are."""
+        hint = UNSUPPORTED_HINTS.get(stream_name, "")
+        supported = ", ".join(f"'{name}'" for name in SUPPORTED_STREAMS)
+        return (
+            f"target-coupa cannot write stream '{stream_name}'; it writes only {supported}. "
+            f"{hint}".rstrip()
+        )
+
+    # -- STATE: as soon as the records before it have their outcome ----------------------------
+    def _process_state_message(self, message_dict: dict[str, Any]) -> None:
+        """Emit a STATE as soon as it arrives.
+
+        Records are written synchronously (RecordSink), so every record before this STATE has
+        already been written or dead-lettered. singer-sdk would hold the STATE until its next
+        drain (every 5 minutes or at the end); a pipeline that dies in between would then redo
+        invoices already written. `drain_all` drains nothing here and writes the STATE.
+        """
+        super()._process_state_message(message_dict)
+        self.drain_all()
+
+    def _write_state_message(self, state: dict[str, Any]) -> None:
+        """Write each distinct STATE once (the SDK writes the latest again at the end)."""
+        line = json.dumps(state)
+        if line == self._last_state_line:
+            return
+        self._last_state_line = line
+        super()._write_state_message(state)
+
+    # -- the end --------------------------------------------------------------------------------
+    def process_endofpipe(self) -> None:
+        """Drain, emit the last STATE, log the summary; fail the run if records were rejected."""
+        super().process_endofpipe()
+        ledger = self.ledger
+        ledger.close()
+        self.logger.info("%s", ledger.summary(dry_run=self.dry_run))
+        if ledger.rejected and not self.config.get("allow_failures", False):
+            where = (
+                f" See {ledger.dead_letter_path} for each record, its HTTP status and Coupa's "
+                "messages."
+                if ledger.dead_letter_path
+                else " The log above gives each record and its reasons."
+            )
+            msg = (
+                f"{ledger.rejected} of {ledger.received} records were rejected.{where} Set "
+                "`allow_failures: true` to exit 0 anyway."
+            )
+            raise RejectedRecordsError(msg)
+
+    @classmethod
+    def get_singer_command(cls) -> click.Command:
+        """The SDK's command, reporting Coupa errors as sentences instead of tracebacks."""
+        return explain_errors(super().get_singer_command(), cls.logger)

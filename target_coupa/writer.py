@@ -1,0 +1,279 @@
+"""The write protocol with Coupa: look up, then create, update, or leave alone.
+
+    find (supplier + invoice-number)
+      absent                               -> POST /api/invoices (draft), optionally submit
+      present, same writable data (any status) -> unchanged, no request
+      present, different, draft/new        -> PUT /api/invoices/<id>, lines matched in place
+      present, different, any other status -> conflict, no request
+
+Coupa has no idempotency key (coupa-api.md §10.4), so a write is never retried blindly: after
+a timeout, a dropped connection, a 429 or a 5xx the writer waits as the shared retry policy
+says and starts again from the lookup. A POST that did land is then found, and reported as
+created, instead of being sent twice; a PUT that landed is found unchanged. A POST that lands
+only after that lookup (still in flight at Coupa's end) makes the next POST a duplicate, which
+Coupa refuses; the writer then looks once more and reports the late one as created.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from coupa_api.client import CoupaClient
+from coupa_api.errors import CoupaError, CoupaFatalError, CoupaScopeError
+from coupa_api.retry import RETRIABLE_EXCEPTIONS
+from target_coupa.outcomes import Outcome
+from target_coupa.payloads import InvoiceKey, InvoiceRequest, local_problems, plan_update
+from target_coupa.references import ReferenceResolver, matches
+
+INVOICES = "/api/invoices"
+#: Coupa accepts changes to an invoice only in these statuses (coupa-api.md §10.1).
+EDITABLE_STATUSES = frozenset({"draft", "new"})
+READ_SCOPE = "core.invoice.read"
+CREATE_SCOPE = "core.invoice.create"
+WRITE_SCOPE = "core.invoice.write"
+
+
+class WriteAbortedError(CoupaError):
+    """Coupa stayed unreachable past the retry budget; the run stops, nothing is acknowledged."""
+
+
+@dataclass(frozen=True)
+class _Write:
+    """One write request the protocol decided to send."""
+
+    action: Outcome
+    method: str
+    path: str
+    body: dict[str, Any]
+    scope: str
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What the writer did (or, in a dry run, would do) with one invoice."""
+
+    outcome: Outcome
+    coupa_id: int | None = None
+    status: int | None = None
+    errors: tuple[str, ...] = ()
+    stage: str | None = None
+
+
+class InvoiceWriter:
+    """Upserts invoices through one shared CoupaClient (its token, limiter and retry policy)."""
+
+    def __init__(
+        self,
+        client: CoupaClient,
+        logger: logging.Logger,
+        *,
+        submit: bool = False,
+        resolver: ReferenceResolver | None = None,
+    ) -> None:
+        self.client = client
+        self.logger = logger
+        self.submit = submit
+        self.resolver = resolver or ReferenceResolver(client, logger)
+
+    # -- lookup ---------------------------------------------------------------------------------
+    def find(self, key: InvoiceKey) -> dict[str, Any] | None:
+        """The invoice with this key, or None. Retried like any read.
+
+        Raises:
+            CoupaFatalError: more than one invoice matches (a supplier named ambiguously).
+        """
+        rows = self.client.request("GET", INVOICES, params=key.lookup_params(), scope=READ_SCOPE)
+        found = [
+            row
+            for row in (rows if isinstance(rows, list) else [])
+            if isinstance(row, Mapping)
+            and row.get("invoice-number") == key.invoice_number
+            and matches(key.supplier, row.get("supplier"))
+        ]
+        if len(found) > 1:
+            ids = ", ".join(str(row.get("id")) for row in found)
+            msg = f"{key} matches {len(found)} invoices in Coupa (ids {ids}); refusing to guess."
+            raise CoupaFatalError(msg, coupa_errors=[msg])
+        return dict(found[0]) if found else None
+
+    # -- the dry run ----------------------------------------------------------------------------
+    def preview(self, request: InvoiceRequest) -> WriteResult:
+        """What `upsert` would do, from reads only: checks, reference resolution, lookup."""
+        problems = local_problems(request) + self.resolver.unknown(list(request.references))
+        if problems:
+            return WriteResult(Outcome.REJECTED, errors=tuple(problems), stage="dry run")
+        existing = self.find(request.key)
+        if existing is None:
+            return WriteResult(Outcome.CREATED, stage="dry run")
+        return self._decide(request, existing) or WriteResult(
+            Outcome.UPDATED, coupa_id=existing.get("id"), stage="dry run"
+        )
+
+    # -- the real thing -------------------------------------------------------------------------
+    def upsert(self, request: InvoiceRequest) -> WriteResult:
+        """Make Coupa hold the request's invoice; never duplicates it, whatever the network does.
+
+        Raises:
+            CoupaScopeError: the token lacks a write scope (fatal for the run).
+            WriteAbortedError: Coupa stayed unreachable beyond the retry budget.
+        """
+        deadline = time.monotonic() + self.client.policy.max_time_seconds
+        pending: Outcome | None = None  # a write whose answer we never saw
+        attempt = 0
+        while True:
+            attempt += 1
+            existing = self.find(request.key)
+            step = self._next_step(request, existing, pending)
+            if isinstance(step, WriteResult):
+                return step
+            try:
+                answer = self.client.request(
+                    step.method, step.path, json=step.body, scope=step.scope, retry=False
+                )
+            except CoupaScopeError:
+                raise
+            except CoupaFatalError as exc:
+                return self._refused(request, step, exc, pending)
+            except RETRIABLE_EXCEPTIONS as exc:
+                what = f"{step.method} {step.path}"
+                self._wait_before_lookup(exc, attempt, deadline, what, request.key)
+                pending = step.action
+                continue
+            return self._written(step, answer, existing)
+
+    def _next_step(
+        self,
+        request: InvoiceRequest,
+        existing: Mapping[str, Any] | None,
+        pending: Outcome | None,
+    ) -> WriteResult | _Write:
+        """Given what Coupa holds now, the result already reached or the write to send."""
+        if existing is None:
+            return _Write(Outcome.CREATED, "POST", INVOICES, request.create_payload(), CREATE_SCOPE)
+        if pending is Outcome.CREATED:  # our POST landed although we never saw the answer
+            return self._created(int(existing["id"]), existing.get("status"))
+        decided = self._decide(request, existing)
+        if decided is None:
+            path = f"{INVOICES}/{existing['id']}"
+            body = plan_update(request, existing).payload
+            return _Write(Outcome.UPDATED, "PUT", path, body, WRITE_SCOPE)
+        if pending is not None and decided.outcome is Outcome.UNCHANGED:
+            return WriteResult(pending, coupa_id=decided.coupa_id)  # our PUT landed
+        return decided
+
+    def _refused(
+        self, request: InvoiceRequest, step: _Write, exc: CoupaFatalError, pending: Outcome | None
+    ) -> WriteResult:
+        """Coupa refused the write (400, 404, ...): a rejection, with Coupa's messages."""
+        if pending is Outcome.CREATED and step.action is Outcome.CREATED:
+            # Refused as a duplicate? Our earlier POST may have landed after the lookup that
+            # missed it (it was still in flight at Coupa's end).
+            late = self.find(request.key)
+            if late is not None:
+                return self._created(int(late["id"]), late.get("status"))
+        errors = tuple(exc.coupa_errors) or (str(exc),)
+        stage = "create" if step.action is Outcome.CREATED else "update"
+        return WriteResult(Outcome.REJECTED, status=exc.status, errors=errors, stage=stage)
+
+    def _written(
+        self, step: _Write, answer: Any, existing: Mapping[str, Any] | None
+    ) -> WriteResult:
+        """Coupa accepted the write; submit a created draft if asked to."""
+        body = answer if isinstance(answer, Mapping) else {}
+        coupa_id = body.get("id") or (existing or {}).get("id")
+        if step.action is Outcome.CREATED and coupa_id is not None:
+            return self._created(int(coupa_id), body.get("status"))
+        return WriteResult(step.action, coupa_id=int(coupa_id) if coupa_id else None)
+
+    def _decide(self, request: InvoiceRequest, existing: Mapping[str, Any]) -> WriteResult | None:
+        """Unchanged or conflict for an existing invoice; None when it should be updated."""
+        coupa_id = existing.get("id")
+        plan = plan_update(request, existing)
+        if plan.unchanged:
+            return WriteResult(Outcome.UNCHANGED, coupa_id=coupa_id)
+        status = existing.get("status")
+        if status not in EDITABLE_STATUSES:
+            shown = "; ".join(plan.differences[:5])
+            more = f" (and {len(plan.differences) - 5} more)" if len(plan.differences) > 5 else ""
+            message = (
+                f"Coupa invoice {coupa_id} is {status}; Coupa accepts changes only while an "
+                f"invoice is draft or new, so it was left as it is. Differences: {shown}{more}."
+            )
+            return WriteResult(
+                Outcome.CONFLICT, coupa_id=coupa_id, errors=(message,), stage="lookup"
+            )
+        return None
+
+    def _created(self, coupa_id: int, status: Any) -> WriteResult:
+        if self.submit and status in EDITABLE_STATUSES:
+            refusal = self._submit(coupa_id)
+            if refusal is not None:
+                return refusal
+        return WriteResult(Outcome.CREATED, coupa_id=coupa_id)
+
+    def _submit(self, coupa_id: int) -> WriteResult | None:
+        """Submit a created draft for approval; None when done, a rejection when refused."""
+        policy = self.client.policy
+        deadline = time.monotonic() + policy.max_time_seconds
+        path = f"{INVOICES}/{coupa_id}/submit"
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                self.client.request("PUT", path, scope=WRITE_SCOPE, retry=False)
+            except CoupaScopeError:
+                raise
+            except CoupaFatalError as exc:
+                message = (
+                    f"Created Coupa invoice {coupa_id} as a draft, but Coupa refused to submit "
+                    f"it: {'; '.join(exc.coupa_errors) or exc}. Submit it in Coupa once fixed."
+                )
+                return WriteResult(
+                    Outcome.REJECTED,
+                    coupa_id=coupa_id,
+                    status=exc.status,
+                    errors=(message, *exc.coupa_errors),
+                    stage="submit",
+                )
+            except RETRIABLE_EXCEPTIONS as exc:
+                self._wait_before_lookup(exc, attempt, deadline, f"PUT {path}", None)
+                current = self.client.request("GET", f"{INVOICES}/{coupa_id}", scope=READ_SCOPE)
+                if isinstance(current, Mapping) and current.get("status") not in EDITABLE_STATUSES:
+                    return None  # the submit did land
+                continue
+            return None
+
+    def _wait_before_lookup(
+        self,
+        exc: BaseException,
+        attempt: int,
+        deadline: float,
+        what: str,
+        key: InvoiceKey | None,
+    ) -> None:
+        """Sleep as the retry policy says, or abort the run when its budget is spent."""
+        policy = self.client.policy
+        wait = policy.wait_for(exc, attempt)
+        subject = f" for {key}" if key else ""
+        if attempt >= policy.max_tries or time.monotonic() + wait > deadline:
+            msg = (
+                f"{what}{subject} failed {attempt} times ({exc}); giving up. Records after the "
+                "last emitted STATE were not acknowledged: run again to resume, nothing is "
+                "duplicated."
+            )
+            raise WriteAbortedError(msg) from exc
+        self.logger.warning(
+            "%s%s did not answer cleanly (%s); looking the invoice up again in %.1f s before "
+            "any retry (attempt %d of %d).",
+            what,
+            subject,
+            exc,
+            wait,
+            attempt,
+            policy.max_tries,
+        )
+        time.sleep(wait)

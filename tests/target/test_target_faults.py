@@ -1,0 +1,74 @@
+"""429/5xx storms and dropped connections during writes: retried via a lookup, never duplicated."""
+
+from __future__ import annotations
+
+import copy
+
+from tests.target.conftest import invoices_numbered, new_invoice, write_invoices, writes
+
+
+def test_post_503_then_dropped_connection_creates_exactly_once(coupa, config):
+    coupa.control.add_faults(
+        [
+            {"kind": "status", "path": "/api/invoices", "method": "POST", "status": 503,
+             "body": "html", "times": 2},
+            # the third POST is processed by the emulator but its answer never arrives
+            {"kind": "drop", "path": "/api/invoices", "method": "POST", "after": 0, "times": 1},
+        ]
+    )  # fmt: skip
+    record = new_invoice(coupa.control, "T-STORM-1")
+    run = write_invoices(config, [record])
+    assert run.error is None
+    assert run.counts == {"created": 1}
+    assert len(invoices_numbered(coupa.control, "T-STORM-1")) == 1
+    posts = [w for w in writes(coupa.control) if w["method"] == "POST"]
+    assert len(posts) >= 3
+    # after every failed POST the target looked the invoice up before anything else
+    log = coupa.control.requests_log()
+    for i, entry in enumerate(log):
+        if entry["method"] == "POST" and entry["status"] != 201 and i + 1 < len(log):
+            assert log[i + 1]["method"] == "GET", log[i : i + 2]
+
+
+def test_dropped_put_does_not_add_the_new_line_twice(coupa, config):
+    record = new_invoice(coupa.control, "T-STORM-PUT")
+    write_invoices(config, [record])
+    changed = copy.deepcopy(record)
+    extra = copy.deepcopy(changed["invoice-lines"][0])
+    extra.pop("id")
+    extra.update({"line-num": 50, "description": "added under a storm"})
+    changed["invoice-lines"].append(extra)
+    coupa.control.add_faults(
+        [{"kind": "drop", "path": "/api/invoices/", "method": "PUT", "times": 1}]
+    )
+    run = write_invoices(config, [changed])
+    assert run.error is None
+    assert run.counts == {"updated": 1}
+    [stored] = invoices_numbered(coupa.control, "T-STORM-PUT")
+    descriptions = [line["description"] for line in stored["invoice-lines"]]
+    assert descriptions.count("added under a storm") == 1
+    assert len(stored["invoice-lines"]) == len(changed["invoice-lines"])
+
+
+def test_rate_limit_storm_writes_every_invoice_once(coupa, config):
+    coupa.control.configure(rate_limit=5, burst=2, retry_after=None)
+    records = [new_invoice(coupa.control, f"T-429-{n}") for n in range(8)]
+    run = write_invoices({**config, "max_retries": 12}, records)
+    assert run.error is None
+    assert run.counts == {"created": 8}
+    for n in range(8):
+        assert len(invoices_numbered(coupa.control, f"T-429-{n}")) == 1
+    assert coupa.control.stats()["status_counts"].get("429", 0) > 0
+
+
+def test_write_budget_exhausted_stops_the_run_without_acknowledging(coupa, config):
+    coupa.control.add_faults(
+        [{"kind": "status", "path": "/api/invoices", "method": "POST", "status": 503,
+          "times": 50}]
+    )  # fmt: skip
+    first = new_invoice(coupa.control, "T-GIVEUP-1")
+    run = write_invoices({**config, "max_retries": 2}, [first])
+    assert run.error is not None
+    assert "giving up" in str(run.error)
+    assert run.states == []  # the STATE after the unwritten record was never emitted
+    assert invoices_numbered(coupa.control, "T-GIVEUP-1") == []
