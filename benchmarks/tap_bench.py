@@ -24,9 +24,20 @@ BIN = Path(sys.executable).parent
 
 def start_emulator(invoices: int, latency_ms: int) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [str(BIN / "coupa-emulator"), "--port", "0", "--scale", str(invoices), "--settle-seconds", "0",
-         "--latency-ms", str(latency_ms)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [
+            str(BIN / "coupa-emulator"),
+            "--port",
+            "0",
+            "--scale",
+            str(invoices),
+            "--settle-seconds",
+            "0",
+            "--latency-ms",
+            str(latency_ms),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -35,7 +46,8 @@ def start_emulator(invoices: int, latency_ms: int) -> tuple[subprocess.Popen[str
 
 MEASURE = (
     "import resource, subprocess, sys\n"
-    "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)\n"
+    "DEVNULL = subprocess.DEVNULL\n"
+    "subprocess.run(sys.argv[1:], stdout=DEVNULL, stderr=DEVNULL, check=True)\n"
     "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
 )
 
@@ -44,15 +56,16 @@ def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, fl
     """Wall seconds, CPU seconds and peak RSS (KiB) of one command (measured in a wrapper)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", MEASURE, *argv], capture_output=True, text=True,
-                         check=True, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", MEASURE, *argv], capture_output=True, text=True, check=True, env=env
+    )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu, int(out.stdout.strip())
 
 
-RAW_CLIENT = r'''
+RAW_CLIENT = r"""
 import sys, requests, orjson
 base = sys.argv[1]
 s = requests.Session()
@@ -61,13 +74,14 @@ tok = s.post(base + "/oauth2/token", data={"grant_type": "client_credentials", "
 s.headers.update({"Authorization": "Bearer " + tok, "Accept": "application/json"})
 after, out = 0, sys.stdout.buffer
 while True:
-    page = orjson.loads(s.get(base + "/api/invoices", params={"order_by": "id", "dir": "asc", "limit": 50, "id[gt]": after}).content)
+    params = {"order_by": "id", "dir": "asc", "limit": 50, "id[gt]": after}
+    page = orjson.loads(s.get(base + "/api/invoices", params=params).content)
     for rec in page:
         out.write(orjson.dumps({"type": "RECORD", "stream": "invoices", "record": rec}) + b"\n")
     if len(page) < 50:
         break
     after = page[-1]["id"]
-'''
+"""
 
 
 def main() -> None:
@@ -80,12 +94,22 @@ def main() -> None:
     proc, base_url = start_emulator(args.invoices, args.latency_ms)
     try:
         work = Path(tempfile.mkdtemp())
-        config = {"base_url": base_url, "client_id": "demo", "client_secret": "demo-secret",
-                  "token_settle_seconds": 0, "max_requests_per_second": 0}
+        config = {
+            "base_url": base_url,
+            "client_id": "demo",
+            "client_secret": "demo-secret",
+            "token_settle_seconds": 0,
+            "max_requests_per_second": 0,
+        }
         (work / "config.json").write_text(json.dumps(config))
-        catalog = json.loads(subprocess.run(
-            [str(BIN / "tap-coupa"), "--config", str(work / "config.json"), "--discover"],
-            capture_output=True, text=True, check=True).stdout)
+        catalog = json.loads(
+            subprocess.run(
+                [str(BIN / "tap-coupa"), "--config", str(work / "config.json"), "--discover"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
         for entry in catalog["streams"]:
             for item in entry["metadata"]:
                 if not item["breadcrumb"]:
@@ -94,8 +118,13 @@ def main() -> None:
         (work / "raw.py").write_text(RAW_CLIENT)
 
         variants = {
-            "tap-coupa": [str(BIN / "tap-coupa"), "--config", str(work / "config.json"),
-                          "--catalog", str(work / "catalog.json")],
+            "tap-coupa": [
+                str(BIN / "tap-coupa"),
+                "--config",
+                str(work / "config.json"),
+                "--catalog",
+                str(work / "catalog.json"),
+            ],
             "raw requests+orjson": [sys.executable, str(work / "raw.py"), base_url],
         }
         results: dict[str, list[tuple[float, float, int]]] = {name: [] for name in variants}

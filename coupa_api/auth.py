@@ -178,8 +178,8 @@ class CoupaOAuth(OAuthAuthenticator):
                 f"Coupa refused the requested scopes for OAuth client '{self.client_id}' "
                 f"({detail}). Grant these scopes to the client in Coupa under Setup > "
                 f"Integrations > OAuth2/OpenID Connect Clients: {self.oauth_scopes}. Or set the "
-                "`scopes` setting to the scopes the client has, and deselect the streams "
-                "that need the others."
+                "`scopes` setting to the scopes the client has, and leave out the streams or "
+                "operations that need the others."
             )
         elif "invalid_client" in detail or response.status_code == 401:
             msg = (

@@ -138,7 +138,7 @@ def discover_schemas(
                     client,
                     f"/api/{cls.resource or cls.name}",
                     cls.scope,
-                    ordered_by_update=cls.replication_key is not None,
+                    ordered_by_update=isinstance(getattr(cls, "replication_key", None), str),
                 )
             except CoupaScopeError as exc:
                 logger.warning(

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import (
     CapabilitiesEnum,
@@ -31,6 +32,8 @@ class TapCoupa(Tap):
     config_jsonschema = th.PropertiesList(*CONNECTION_PROPERTIES, *TAP_PROPERTIES).to_dict()
     #: Discovery samples the instance (custom fields differ per tenant), so it needs config.
     dynamic_catalog = True
+    #: msgspec instead of simplejson: the SDK's default writer is a third of the tap's CPU.
+    message_writer_class = MsgSpecWriter
     capabilities: ClassVar[list[CapabilitiesEnum]] = [
         TapCapabilities.CATALOG,
         TapCapabilities.STATE,

@@ -42,7 +42,9 @@ class TapRun:
     messages: list[dict[str, Any]] = field(default_factory=list)
 
     def records(self, stream: str) -> list[dict[str, Any]]:
-        return [m["record"] for m in self.messages if m["type"] == "RECORD" and m["stream"] == stream]
+        return [
+            m["record"] for m in self.messages if m["type"] == "RECORD" and m["stream"] == stream
+        ]
 
     def ids(self, stream: str) -> list[int]:
         return [r["id"] for r in self.records(stream)]
@@ -76,11 +78,12 @@ def run_tap(
     catalog: dict[str, Any] | None = None,
 ) -> TapRun:
     """Run a full sync in-process and collect what it wrote to stdout."""
-    out = io.StringIO()
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")  # the writer uses stdout.buffer
     with redirect_stdout(out):
         tap = TapCoupa(config=config, state=state, catalog=catalog, parse_env_config=False)
         tap.sync_all()
-    return TapRun(parse_messages(out.getvalue()))
+    out.flush()
+    return TapRun(parse_messages(out.buffer.getvalue().decode()))
 
 
 def discover(config: dict[str, Any]) -> dict[str, Any]:

@@ -88,7 +88,10 @@ def test_missing_scope_names_stream_and_scope(coupa, config):
     catalog = select(discover(config), ["suppliers"])
     # `scopes` pinned to what the client has: the token works, but not for suppliers (403).
     bad = tap_config(
-        coupa.base_url, client_id="noinv", client_secret="noinv-secret", scopes=["core.invoice.read"]
+        coupa.base_url,
+        client_id="noinv",
+        client_secret="noinv-secret",
+        scopes=["core.invoice.read"],
     )
     with pytest.raises(CoupaScopeError) as info:
         run_tap(bad, catalog=catalog)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 
 from coupa_api.errors import CoupaFatalError
@@ -41,7 +44,6 @@ def test_transient_faults_are_retried(coupa, config, invoices, name):
 
 
 def test_retry_after_is_honoured(coupa, config, invoices):
-    import time
 
     coupa.control.add_faults(
         [{"kind": "status", "path": "/api/invoices", "after": 1, "status": 429, "retry_after": 2}]
@@ -69,13 +71,14 @@ def test_client_side_limiter_avoids_429(coupa, config):
 
 def test_slow_response_past_the_timeout_is_retried(coupa, config, invoices):
     config["request_timeout"] = 1
-    coupa.control.add_faults([{"kind": "slow", "path": "/api/invoices", "after": 1, "delay_s": 2.5}])
+    coupa.control.add_faults(
+        [{"kind": "slow", "path": "/api/invoices", "after": 1, "delay_s": 2.5}]
+    )
     run = run_tap(config, catalog=invoices)
     assert_complete(coupa, run)
 
 
 def test_persistent_failure_is_explained(coupa, config, invoices, tmp_path):
-    import json
 
     coupa.control.add_faults(
         [{"kind": "status", "path": "/api/invoices", "times": 99, "status": 503, "body": "html"}]

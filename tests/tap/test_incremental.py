@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from urllib.parse import parse_qs
 
 import pytest
 
 from coupa_api.errors import CoupaError
-from tests.tap.conftest import discover, run_tap, select
+from tests.tap.conftest import discover, parse_messages, run_cli, run_tap, select
 
 
 def instant(value: str) -> dt.datetime:
@@ -81,7 +82,9 @@ def test_changes_between_runs_are_picked_up(coupa, config, invoices_only):
     second = run_tap(config, catalog=invoices_only, state=first.final_state)
     got = set(second.ids("invoices"))
     assert changed <= got
-    boundary = {r["id"] for r in truth if instant(r["updated-at"]) == instant(first.bookmark("invoices"))}
+    boundary = {
+        r["id"] for r in truth if instant(r["updated-at"]) == instant(first.bookmark("invoices"))
+    }
     assert got <= changed | boundary
 
 
@@ -116,7 +119,16 @@ def test_interrupted_run_keeps_the_old_bookmark(coupa, config, invoices_only):
     coupa.control.add_mutation(after_requests=0, resource="invoices", update=120)
     # Second run: 120 changed records (3 pages); the second page fails for good.
     coupa.control.add_faults(
-        [{"kind": "status", "path": "/api/invoices", "after": 1, "times": 50, "status": 500, "body": "html"}]
+        [
+            {
+                "kind": "status",
+                "path": "/api/invoices",
+                "after": 1,
+                "times": 50,
+                "status": 500,
+                "body": "html",
+            }
+        ]
     )
     config["max_retries"] = 2
     with pytest.raises(CoupaError):
@@ -126,15 +138,21 @@ def test_interrupted_run_keeps_the_old_bookmark(coupa, config, invoices_only):
 
 
 def test_interrupted_cli_run_emits_no_advanced_bookmark(coupa, config, invoices_only, tmp_path):
-    import json
-
-    from tests.tap.conftest import parse_messages, run_cli
 
     coupa.control.reset(counts={"invoices": 160})
     first = run_tap(config, catalog=invoices_only)
     coupa.control.add_mutation(after_requests=0, resource="invoices", update=120)
     coupa.control.add_faults(
-        [{"kind": "status", "path": "/api/invoices", "after": 1, "times": 50, "status": 500, "body": "html"}]
+        [
+            {
+                "kind": "status",
+                "path": "/api/invoices",
+                "after": 1,
+                "times": 50,
+                "status": 500,
+                "body": "html",
+            }
+        ]
     )
     config["max_retries"] = 2
     (tmp_path / "catalog.json").write_text(json.dumps(invoices_only))

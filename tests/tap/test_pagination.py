@@ -24,7 +24,8 @@ def test_page_boundaries(coupa, config, count):
     assert len(set(run.ids("invoices"))) == count  # exactly once
 
     gets = [
-        r for r in coupa.control.requests_log()[before:]
+        r
+        for r in coupa.control.requests_log()[before:]
         if r["path"] == "/api/invoices" and r["method"] == "GET"
     ]
     # A short page ends the stream; only an exact multiple of 50 needs one empty page.

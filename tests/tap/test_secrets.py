@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-from tests.tap.conftest import discover, select
+from tests.tap.conftest import discover, run_cli, run_tap, select, tap_config
 
 
 def test_no_secret_in_any_output(coupa, tmp_path):
-    from tests.tap.conftest import run_cli, tap_config
 
     secret = "s3cr3t-Value-Nobody-Should-See"
     coupa.control.add_client("ops", secret, ["core.invoice.read", "core.common.read"])
@@ -32,7 +31,6 @@ def test_no_secret_in_any_output(coupa, tmp_path):
 
 
 def test_catalog_and_state_carry_no_secret(coupa, config):
-    from tests.tap.conftest import run_tap
 
     catalog = discover(config)
     run = run_tap(config, catalog=select(catalog, ["invoices"]))

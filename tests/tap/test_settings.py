@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+from coupa_api.settings import connection_problems, normalize_base_url
 from tests.tap.conftest import run_cli, tap_config
 
 BAD = [
@@ -39,7 +45,6 @@ def test_several_problems_are_reported_together(coupa, tmp_path):
 
 
 def test_instance_url_variants_are_normalised():
-    from coupa_api.settings import connection_problems, normalize_base_url
 
     assert normalize_base_url("https://acme.coupahost.com/api/") == "https://acme.coupahost.com"
     for url in (
@@ -54,13 +59,11 @@ def test_instance_url_variants_are_normalised():
 
 
 def test_about_lists_every_setting():
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
 
     exe = str(Path(sys.executable).parent / "tap-coupa")
-    out = subprocess.run([exe, "--about", "--format=json"], capture_output=True, text=True, check=True)
+    out = subprocess.run(  # noqa: S603 - our own console script
+        [exe, "--about", "--format=json"], capture_output=True, text=True, check=True
+    )
     settings = json.loads(out.stdout)["settings"]["properties"]
     for name in (
         "base_url", "client_id", "client_secret", "scopes", "start_date", "lookback_window",

@@ -1,0 +1,88 @@
+"""The emulator's knobs, one dataclass shared by the CLI, the server and the control API."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from coupa_emulator.resources import RESOURCES
+
+PROFILES: tuple[str, ...] = ("acme", "globex")
+
+# Knobs that regenerate data (reset) versus knobs that only change behaviour (configure).
+DATA_KNOBS: frozenset[str] = frozenset({"seed", "scale", "counts", "tenant_profile"})
+BEHAVIOUR_KNOBS: frozenset[str] = frozenset(
+    {
+        "latency_ms",
+        "rate_limit",
+        "burst",
+        "retry_after",
+        "settle_seconds",
+        "expires_in",
+        "stable_order",
+    }
+)
+
+
+class ConfigError(ValueError):
+    """A knob value the emulator cannot honour; the message is one readable sentence."""
+
+
+@dataclass
+class EmulatorConfig:
+    """Every knob of one emulator instance (defaults mirror a real Coupa instance)."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    seed: int = 7
+    scale: int = 500
+    counts: dict[str, int] | None = None
+    tenant_profile: str = "acme"
+    settle_seconds: float = 5.0
+    expires_in: int = 86399
+    latency_ms: float = 0.0
+    rate_limit: float | None = None
+    burst: int = 20
+    retry_after: float | None = None
+    faults: list[dict[str, Any]] = field(default_factory=list)
+    stable_order: bool = False
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Reject impossible values early, with a sentence instead of a traceback later."""
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"port must be between 0 and 65535, got {self.port}")
+        if self.scale < 0:
+            raise ConfigError(f"scale must be >= 0, got {self.scale}")
+        if self.tenant_profile not in PROFILES:
+            raise ConfigError(
+                f"tenant_profile must be one of {', '.join(PROFILES)}, got {self.tenant_profile!r}"
+            )
+        if self.settle_seconds < 0:
+            raise ConfigError(f"settle_seconds must be >= 0, got {self.settle_seconds}")
+        if self.expires_in < 1:
+            raise ConfigError(f"expires_in must be >= 1, got {self.expires_in}")
+        if self.latency_ms < 0:
+            raise ConfigError(f"latency_ms must be >= 0, got {self.latency_ms}")
+        if self.rate_limit is not None and self.rate_limit <= 0:
+            raise ConfigError(f"rate_limit must be > 0 (or null for off), got {self.rate_limit}")
+        if self.burst < 1:
+            raise ConfigError(f"burst must be >= 1, got {self.burst}")
+        if self.retry_after is not None and self.retry_after < 0:
+            raise ConfigError(f"retry_after must be >= 0, got {self.retry_after}")
+        for name, n in (self.counts or {}).items():
+            if name not in RESOURCES:
+                raise ConfigError(f"counts names an unknown resource {name!r}")
+            if not isinstance(n, int) or n < 0:
+                raise ConfigError(f"counts[{name!r}] must be a non-negative integer, got {n!r}")
+
+    def replaced(self, **knobs: Any) -> EmulatorConfig:
+        """A copy with `knobs` changed; unknown knob names are an error, not ignored."""
+        names = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(knobs) - names)
+        if unknown:
+            raise ConfigError(f"unknown knob(s): {', '.join(unknown)}")
+        return dataclasses.replace(self, **knobs)

@@ -1,0 +1,193 @@
+"""Tables of records: a compact index eagerly, records lazily, serialized JSON cached.
+
+A table keeps sorted ids and (updated-at, id) pairs so that keyset pages and updated-at
+windows are a bisect away; records come from the generator on first use, or from
+`overrides` once something (a write or a scripted mutation) has changed them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import Any
+
+import orjson
+
+from coupa_emulator.generator import (
+    WINDOW_START,
+    Generator,
+    Record,
+    make_index,
+)
+from coupa_emulator.resources import GENERATION_ORDER, RESOURCES, ResourceSpec, count_for
+from coupa_emulator.timefmt import fmt, now_ts, parse_instant
+
+MAX_CACHED = 60_000
+LINE_ID_BASE = 10_000_000
+
+# Natural keys a reference may be given by in writes (reference §10.2), id always allowed.
+NATURAL_KEYS: dict[str, tuple[str, ...]] = {
+    "suppliers": ("number", "name"),
+    "currencies": ("code",),
+    "accounts": ("code",),
+    "uoms": ("code",),
+    "payment_terms": ("code",),
+    "account_types": ("name",),
+    "addresses": ("location-code", "name"),
+    "users": ("login", "email"),
+    "commodities": ("name",),
+    "departments": ("name",),
+}
+
+
+class Table:
+    """One resource's records plus the indexes that make common queries cheap."""
+
+    def __init__(self, spec: ResourceSpec, store: Store, n: int, seed: int) -> None:
+        index = make_index(seed, spec, n)
+        self.spec = spec
+        self.store = store
+        self.ids: list[int] = index.ids
+        self.created: dict[int, int] = dict(zip(index.ids, index.created, strict=True))
+        self.updated: dict[int, int] = dict(zip(index.ids, index.updated, strict=True))
+        self.by_updated: list[tuple[int, int]] = sorted(zip(index.updated, index.ids, strict=True))
+        self.overrides: dict[int, Record] = {}
+        self.cache: dict[int, bytes] = {}
+        self.next_line_id = LINE_ID_BASE
+        self._natural: dict[str, dict[str, set[int]]] = {}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __contains__(self, rid: object) -> bool:
+        return rid in self.created
+
+    # ---- reading -------------------------------------------------------------------------
+    def get_bytes(self, rid: int) -> bytes:
+        """Serialized JSON of the current record (cached: full pages then cost a join)."""
+        found = self.cache.get(rid)
+        if found is not None:
+            return found
+        record = self.overrides.get(rid)
+        if record is None:
+            record = self.store.generator.record(
+                self.spec, rid, self.created[rid], self.updated[rid]
+            )
+        data = orjson.dumps(record)
+        if len(self.cache) >= MAX_CACHED:
+            for key in list(islice(self.cache, MAX_CACHED // 4)):
+                del self.cache[key]
+        self.cache[rid] = data
+        return data
+
+    def get(self, rid: int) -> Record:
+        """A private copy of the record, safe to reshape."""
+        record: Record = orjson.loads(self.get_bytes(rid))
+        return record
+
+    def iter_records(self, ids: Iterable[int]) -> Iterator[tuple[int, Record]]:
+        """(id, record copy) pairs, built lazily."""
+        for rid in ids:
+            yield rid, self.get(rid)
+
+    # ---- writing -------------------------------------------------------------------------
+    def new_id(self, rng: random.Random) -> int:
+        """Above the current max, with a gap (Coupa's ids are not contiguous)."""
+        top = self.ids[-1] if self.ids else 0
+        return top + rng.randint(1, 9)
+
+    def new_line_id(self) -> int:
+        """A fresh line id from a range generated lines never use."""
+        self.next_line_id += 3
+        return self.next_line_id
+
+    def put(self, record: Record) -> None:
+        """Store `record` as the truth for its id, inserting it if new; keep indexes in step."""
+        rid = int(record["id"])
+        stamp = now_ts()
+        if self.spec.timestamps:
+            parsed = parse_instant(str(record.get("updated-at")))
+            stamp = int(parsed) if parsed is not None else stamp
+        if rid not in self.created:
+            bisect.insort(self.ids, rid)
+            created = parse_instant(str(record.get("created-at"))) if self.spec.timestamps else None
+            self.created[rid] = int(created) if created is not None else stamp
+        else:
+            old = (self.updated[rid], rid)
+            pos = bisect.bisect_left(self.by_updated, old)
+            if pos < len(self.by_updated) and self.by_updated[pos] == old:
+                del self.by_updated[pos]
+        self.updated[rid] = stamp
+        bisect.insort(self.by_updated, (stamp, rid))
+        self.overrides[rid] = record
+        self.cache.pop(rid, None)
+        self._natural.clear()
+
+    def touch(self, rid: int, stamp: int) -> None:
+        """Bump updated-at (a scripted mutation: someone edited the record in Coupa)."""
+        record = self.get(rid)
+        record["updated-at"] = fmt(stamp)
+        self.put(record)
+
+    # ---- natural-key lookups for writes ----------------------------------------------------
+    def lookup(self, key: str, value: str) -> set[int]:
+        """Ids whose natural key `key` equals `value` (index built on first use)."""
+        if key == "id":
+            try:
+                rid = int(value)
+            except ValueError:
+                return set()
+            return {rid} if rid in self else set()
+        index = self._natural.get(key)
+        if index is None:
+            index = {}
+            gen = self.store.generator
+            for rid in self.ids:
+                rec = self.overrides.get(rid) or gen.core(self.spec.name, rid)
+                val = rec.get(key)
+                if val is not None:
+                    index.setdefault(str(val), set()).add(rid)
+            self._natural[key] = index
+        return set(index.get(value, set()))
+
+
+class Store:
+    """Every table of one tenant; rebuilt by reset."""
+
+    def __init__(self, seed: int, scale: int, counts: dict[str, int] | None, profile: str) -> None:
+        self.seed = seed
+        self.profile = profile
+        self.rng = random.Random(f"{seed}:writes")
+        resolved = {
+            name: (counts or {}).get(name, count_for(spec, scale))
+            for name, spec in RESOURCES.items()
+        }
+        self.tables: dict[str, Table] = {}
+        for name in GENERATION_ORDER:
+            self.tables[name] = Table(RESOURCES[name], self, resolved[name], seed)
+        self.generator = Generator(
+            seed, profile, {name: tuple(t.ids) for name, t in self.tables.items()}
+        )
+        self._samples: dict[str, list[Record]] = {}
+
+    def table(self, name: str) -> Table:
+        """The table of one resource."""
+        return self.tables[name]
+
+    def samples(self, name: str) -> list[Record]:
+        """A few records of the resource's full shape, even when the table is empty."""
+        found = self._samples.get(name)
+        if found is None:
+            spec = RESOURCES[name]
+            found = [
+                self.generator.record(spec, 10**9 + k, WINDOW_START, WINDOW_START) for k in range(4)
+            ]
+            self._samples[name] = found
+        return found
+
+    def all_records(self, name: str) -> list[Any]:
+        """Every record of a resource, id ascending (ground truth for tests)."""
+        table = self.tables[name]
+        return [table.get(rid) for rid in table.ids]

@@ -1,0 +1,755 @@
+#!/usr/bin/env python3
+"""The project's task runner: stdlib only, so it works on a fresh machine with Python 3.11+.
+
+    python3 tasks.py demo                      # emulator -> tap-coupa -> target-duckdb, row counts
+    python3 tasks.py sql "select count(*) from invoices"
+    python3 tasks.py test                      # ruff, ruff format, mypy, pytest
+    python3 tasks.py setup                     # only create/refresh .venv
+    python3 tasks.py freeze                    # rewrite constraints.txt from .venv
+
+Every task first makes sure `.venv` exists and holds the project with the pins from
+`constraints.txt` (it reinstalls when pyproject.toml or constraints.txt change).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO
+
+MIN_PYTHON = (3, 11)
+#: duckdb 1.2.2 (pinned for target-duckdb, see docs/meltano.md) ships wheels up to CPython 3.13.
+MAX_DEMO_PYTHON = (3, 13)
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+CONSTRAINTS = ROOT / "constraints.txt"
+STAMP = VENV / ".tasks-install-stamp"
+OUTPUT = ROOT / "output"
+LOGS = OUTPUT / "logs"
+DEMO_DB = OUTPUT / "demo.duckdb"
+LOADER_VENV = ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv"
+EXTRACTOR = "tap-coupa"
+LOADER = "target-duckdb"
+SCHEMA = "coupa"
+
+#: The emulator's built-in OAuth client (docs/emulator-control.md). Passed only through the
+#: environment of the Meltano process; never printed.
+DEMO_CLIENT_ID = "demo"
+DEMO_CLIENT_SECRET = "demo-secret"  # noqa: S105 - the local emulator's published demo client
+
+EMULATOR_START_TIMEOUT_S = 90.0
+URL_PATTERN = re.compile(r"https?://[^\s\"'<>]+")
+
+
+class TaskError(Exception):
+    """A failure to report as one readable paragraph instead of a traceback."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+STARTED = time.monotonic()
+
+
+def say(message: str) -> None:
+    """Print a progress line with the seconds since tasks.py started."""
+    print(f"==> [{time.monotonic() - STARTED:4.0f}s] {message}", flush=True)
+
+
+def paragraph(text: str) -> str:
+    """Wrap one paragraph to the terminal width."""
+    width = min(shutil.get_terminal_size((100, 20)).columns, 100)
+    return textwrap.fill(" ".join(text.split()), width=width)
+
+
+def bin_path(venv: Path, name: str) -> Path:
+    """An executable inside a virtualenv, on POSIX and Windows."""
+    if os.name == "nt":
+        return venv / "Scripts" / (name + ".exe")
+    return venv / "bin" / name
+
+
+def tail(path: Path, lines: int = 30, redact: Sequence[str] = ()) -> str:
+    """The last lines of a log file, with secrets masked."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "(no log written)"
+    for secret in redact:
+        text = text.replace(secret, "***")
+    kept = text.rstrip().splitlines()[-lines:]
+    return "\n".join("    " + line for line in kept) or "    (log is empty)"
+
+
+def run_logged(
+    cmd: Sequence[str | Path],
+    log: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path = ROOT,
+) -> int:
+    """Run a command with stdout and stderr going to `log`; return its exit code."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w", encoding="utf-8") as handle:
+        try:
+            return subprocess.call(  # noqa: S603 - fixed argument lists, no shell
+                [str(part) for part in cmd],
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=cwd,
+                env=dict(env) if env is not None else None,
+            )
+        except OSError as exc:
+            raise TaskError(f"Could not start {cmd[0]}: {exc.strerror or exc}.") from exc
+
+
+def run_live(cmd: Sequence[str | Path], *, env: Mapping[str, str] | None = None) -> int:
+    """Run a command with the terminal as its output; return its exit code."""
+    try:
+        return subprocess.call(  # noqa: S603 - fixed argument lists, no shell
+            [str(part) for part in cmd],
+            cwd=ROOT,
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.DEVNULL,
+        )
+    except OSError as exc:
+        raise TaskError(f"Could not start {cmd[0]}: {exc.strerror or exc}.") from exc
+
+
+# --------------------------------------------------------------------------- .venv
+
+
+def install_fingerprint() -> str:
+    """What the dev install depends on: the project's metadata, its pins and the Python."""
+    digest = hashlib.sha256()
+    for path in (ROOT / "pyproject.toml", CONSTRAINTS):
+        digest.update(path.read_bytes() if path.exists() else b"-")
+    digest.update(sys.version.encode())
+    return digest.hexdigest()
+
+
+def ensure_venv(*, quiet: bool = False) -> Path:
+    """Create or refresh `.venv` with `pip install -e '.[dev]' -c constraints.txt`."""
+    python = bin_path(VENV, "python")
+    if python.exists() and subprocess.call(  # noqa: S603 - our own venv's interpreter
+        [str(python), "-c", "import sys; sys.exit(sys.version_info < (3, 11))"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ):
+        say(f"{VENV.name} is broken or too old; recreating it")
+        shutil.rmtree(VENV)
+    if not python.exists():
+        say(f"Creating {VENV.name} with Python {sys.version.split()[0]}")
+        log = LOGS / "venv.log"
+        if run_logged([sys.executable, "-m", "venv", VENV], log):
+            raise TaskError(
+                paragraph(
+                    f"Could not create the virtualenv {VENV}. On Debian/Ubuntu install the "
+                    "python3-venv package (apt-get install python3-venv) and try again."
+                )
+                + f"\n\nLast lines of {log}:\n{tail(log)}"
+            )
+    fingerprint = install_fingerprint()
+    if STAMP.exists() and STAMP.read_text().strip() == fingerprint:
+        if not quiet:
+            say(f"{VENV.name} is up to date")
+        return python
+    say(f"Installing the project and its pinned dependencies into {VENV.name} (about a minute)")
+    log = LOGS / "pip-install.log"
+    cmd: list[str | Path] = [python, "-m", "pip", "install", "--disable-pip-version-check"]
+    cmd += ["-e", ".[dev]"]
+    if CONSTRAINTS.exists():
+        cmd += ["-c", CONSTRAINTS]
+    if run_logged(cmd, log):
+        raise TaskError(
+            paragraph(
+                f"pip could not install the project into {VENV}. The usual causes are no "
+                "access to PyPI, a pin in constraints.txt with no wheel for this Python "
+                f"({sys.version.split()[0]}), or a broken pyproject.toml. The full log is {log}."
+            )
+            + f"\n\nLast lines:\n{tail(log)}"
+        )
+    STAMP.write_text(fingerprint + "\n")
+    return python
+
+
+# --------------------------------------------------------------------------- emulator
+
+
+class Emulator:
+    """`coupa-emulator --port 0` as a subprocess; the base URL comes from its first stdout line."""
+
+    def __init__(self, args: Sequence[str], log: Path) -> None:
+        self.args = list(args)
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+        self.base_url = ""
+
+    def start(self, timeout: float = EMULATOR_START_TIMEOUT_S) -> str:
+        """Start the emulator and wait for its "listening on http://..." line."""
+        executable = bin_path(VENV, "coupa-emulator")
+        if not executable.exists():
+            raise TaskError(
+                paragraph(
+                    f"{executable} does not exist, so the Coupa emulator cannot start. Run "
+                    "`python3 tasks.py setup` to reinstall the project, and check that "
+                    "pyproject.toml still declares the coupa-emulator script."
+                )
+            )
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        handle: IO[bytes] = self.log.open("wb")
+        try:
+            self.process = subprocess.Popen(  # noqa: S603 - our own console script
+                [str(executable), *self.args],
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=ROOT,
+            )
+        finally:
+            handle.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            first_line = self._first_line()
+            if first_line is not None:
+                match = URL_PATTERN.search(first_line)
+                if match:
+                    self.base_url = match.group(0).rstrip("/.,")
+                    return self.base_url
+                try:
+                    code = self.process.wait(timeout=2.0)
+                except subprocess.TimeoutExpired:
+                    code = None
+                if code is not None:
+                    raise TaskError(
+                        paragraph(
+                            f"The Coupa emulator exited with code {code} instead of starting: "
+                            f"{first_line.strip()}"
+                        )
+                        + self._log_tail()
+                    )
+                self.stop()
+                raise TaskError(
+                    paragraph(
+                        "The Coupa emulator started but its first line does not contain its "
+                        f"URL (expected 'Coupa emulator listening on http://...', got "
+                        f"{first_line.strip()!r})."
+                    )
+                    + self._log_tail()
+                )
+            if self.process.poll() is not None:
+                raise TaskError(
+                    paragraph(
+                        f"The Coupa emulator exited with code {self.process.returncode} before "
+                        f"it was ready. Its command was: coupa-emulator {' '.join(self.args)}."
+                    )
+                    + self._log_tail()
+                )
+            time.sleep(0.1)
+        self.stop()
+        raise TaskError(
+            paragraph(
+                f"The Coupa emulator did not print its URL within {timeout:.0f} seconds, so "
+                "it was stopped. The machine may be overloaded, or the emulator is stuck "
+                "generating data (try a smaller --scale)."
+            )
+            + self._log_tail()
+        )
+
+    def _log_tail(self) -> str:
+        """The end of the emulator's log, for error messages (demo secret masked)."""
+        return f"\n\nLast lines of {self.log}:\n{tail(self.log, redact=[DEMO_CLIENT_SECRET])}"
+
+    def _first_line(self) -> str | None:
+        """The first complete stdout line, or None while there is none yet."""
+        try:
+            data = self.log.read_bytes()
+        except OSError:
+            return None
+        if b"\n" not in data:
+            return None
+        return data.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+
+    def stop(self) -> None:
+        """Stop the emulator: SIGINT (how it expects to be stopped), then terminate, then kill."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        for step in ("interrupt", "terminate", "kill"):
+            if step == "interrupt":
+                process.send_signal(signal.SIGINT)
+            elif step == "terminate":
+                process.terminate()
+            else:
+                process.kill()
+            try:
+                process.wait(timeout=5.0)
+            except subprocess.TimeoutExpired:
+                continue
+            return
+
+    def __enter__(self) -> Emulator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+# --------------------------------------------------------------------------- meltano / duckdb
+
+
+def meltano_env(base_url: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a Meltano process pointed at the emulator."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "MELTANO_ENVIRONMENT": "dev",
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "MELTANO_DISABLE_TRACKING": "true",
+            "TAP_COUPA_BASE_URL": base_url,
+            "TAP_COUPA_CLIENT_ID": DEMO_CLIENT_ID,
+            "TAP_COUPA_CLIENT_SECRET": DEMO_CLIENT_SECRET,
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def meltano(args: Sequence[str], log: Path, env: Mapping[str, str], what: str) -> None:
+    """Run `meltano ARGS`, raising a TaskError with the log's tail when it fails."""
+    code = run_logged([bin_path(VENV, "meltano"), *args], log, env=env)
+    if code:
+        raise TaskError(
+            paragraph(f"{what} failed (`meltano {' '.join(args)}` exited with code {code}).")
+            + f"\n\nLast lines of {log}:\n{tail(log, 40, redact=[DEMO_CLIENT_SECRET])}"
+            + "\n\n"
+            + paragraph(f"The full log is {log}.")
+        )
+
+
+#: Runs inside target-duckdb's own venv (Meltano installed duckdb 1.2.2 there), so .venv
+#: needs no duckdb and the file is always read by the duckdb version that wrote it.
+COUNT_SCRIPT = """
+import json, sys
+import duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+rows = con.execute(
+    "select table_catalog, table_schema, table_name from information_schema.tables "
+    "where table_type = 'BASE TABLE' and table_catalog = current_database() order by 2, 3"
+).fetchall()
+counts = {}
+for parts in rows:
+    quoted = ".".join('"' + p.replace('"', '""') + '"' for p in parts)
+    counts[parts[1] + "." + parts[2]] = con.execute("select count(*) from " + quoted).fetchone()[0]
+print(json.dumps(counts))
+"""
+
+SQL_SCRIPT = """
+import sys
+import duckdb
+path, schema, query, max_rows, max_width = sys.argv[1:6]
+max_rows, max_width = int(max_rows), int(max_width)
+try:
+    con = duckdb.connect(path, read_only=True)
+    if con.execute(
+        "select count(*) from information_schema.schemata where schema_name = ?", [schema]
+    ).fetchone()[0]:
+        db = con.execute("select current_database()").fetchone()[0]
+        con.execute("set search_path = '%s.%s,%s.main'" % (db, schema, db))
+    cur = con.execute(query)
+except duckdb.Error as exc:
+    print(str(exc).strip(), file=sys.stderr)
+    sys.exit(3)
+if cur.description is None:
+    print("OK")
+    sys.exit(0)
+names = [d[0] for d in cur.description]
+rows = cur.fetchmany(max_rows + 1)
+more = len(rows) > max_rows
+rows = rows[:max_rows]
+def cell(v):
+    s = "NULL" if v is None else str(v)
+    s = s.replace("\\n", " ")
+    return s if max_width <= 0 or len(s) <= max_width else s[: max_width - 1] + "~"
+table = [[cell(n) for n in names]] + [[cell(v) for v in row] for row in rows]
+widths = [max(len(r[i]) for r in table) for i in range(len(names))]
+line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
+print(line(table[0]))
+print("  ".join("-" * w for w in widths))
+for r in table[1:]:
+    print(line(r))
+plural = "" if len(rows) == 1 else "s"
+print("(%d row%s%s)" % (len(rows), plural, ", more not shown" if more else ""))
+"""
+
+
+EXAMPLE_QUERIES = (
+    '"select count(*) from invoices"',
+    '"select \\"invoice-number\\", status, supplier->>\'name\' from invoices limit 5"',
+)
+QUERY_NOTES = (
+    'Column names keep Coupa\'s hyphens, so quote them: "invoice-number". Nested objects and\n'
+    "arrays are JSON columns (supplier->>'name'). Run the demo again to load incrementally;\n"
+    "add --full-refresh to re-read everything."
+)
+QUERY_HINT = (
+    'Hint: tables live in schema "coupa" (unqualified names work); quote hyphenated columns '
+    'like "invoice-number"; list the tables with "show tables".'
+)
+
+
+def loader_python() -> Path:
+    """target-duckdb's venv interpreter (it has the pinned duckdb)."""
+    python = bin_path(LOADER_VENV, "python")
+    if not python.exists():
+        raise TaskError(
+            paragraph(
+                f"DuckDB is not installed yet ({python} is missing): Meltano installs it with "
+                "the target-duckdb loader. Run `python3 tasks.py demo` first."
+            )
+        )
+    return python
+
+
+def table_counts(db: Path) -> dict[str, int]:
+    """Rows per table in the DuckDB file."""
+    if not db.exists():
+        return {}
+    result = subprocess.run(  # noqa: S603 - the loader venv's interpreter, a fixed script
+        [str(loader_python()), "-c", COUNT_SCRIPT, str(db)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        raise TaskError(
+            paragraph(f"Could not read the DuckDB file {db}: {result.stderr.strip()[-600:]}")
+        )
+    counts: dict[str, int] = json.loads(result.stdout)
+    return counts
+
+
+def demo_db() -> Path:
+    """The demo database (TARGET_DUCKDB_FILEPATH overrides meltano.yml, as it does for Meltano)."""
+    override = os.environ.get("TARGET_DUCKDB_FILEPATH")
+    return Path(override).expanduser().resolve() if override else DEMO_DB
+
+
+def records_read(log: Path) -> int | None:
+    """The tap's record_count metrics in a `meltano run` log, summed (None if there are none)."""
+    try:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    values = [
+        line.rsplit("metric_value=", 1)[1].split()[0]
+        for line in lines
+        if "metric_name=record_count" in line and "metric_value=" in line
+    ]
+    numbers = [int(v) for v in values if v.isdigit()]
+    return sum(numbers) if numbers else None
+
+
+def previous_params(path: Path) -> dict[str, int] | None:
+    """The emulator seed and scale of the last demo load into this database, if recorded."""
+    try:
+        loaded: dict[str, int] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return loaded
+
+
+def print_counts(before: Mapping[str, int], after: Mapping[str, int]) -> None:
+    """The row-count table the demo ends with."""
+    if not after:
+        print("The database has no tables.")
+        return
+    width = max(len(name) for name in after)
+    print(f"\n{'table'.ljust(width)}  {'rows':>8}  {'new':>6}")
+    print(f"{'-' * width}  {'-' * 8}  {'-' * 6}")
+    for name, rows in sorted(after.items()):
+        print(f"{name.ljust(width)}  {rows:>8}  {rows - before.get(name, 0):>+6}")
+    total = sum(after.values())
+    print(f"{'total'.ljust(width)}  {total:>8}  {total - sum(before.values()):>+6}")
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_setup(_: argparse.Namespace) -> int:
+    """Create or refresh .venv."""
+    ensure_venv()
+    say(f"Ready: {VENV}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Emulator -> `meltano run tap-coupa target-duckdb` -> row counts."""
+    if sys.version_info[:2] > MAX_DEMO_PYTHON:
+        raise TaskError(
+            paragraph(
+                f"The demo loads into DuckDB with target-duckdb 0.8.0 and duckdb 1.2.2 (newer "
+                "duckdb silently drops rows with that loader), and duckdb 1.2.2 has no wheel "
+                f"for Python {sys.version_info[0]}.{sys.version_info[1]}. Run the demo with "
+                "Python 3.11, 3.12 or 3.13, e.g. `python3.13 tasks.py demo` (delete .venv "
+                "first if it was made with another Python)."
+            )
+        )
+    ensure_venv()
+    db = demo_db()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    if args.fresh:
+        for path in (db, db.with_name(db.name + ".wal")):
+            path.unlink(missing_ok=True)
+        say(f"Deleted {db}; this run is a full load")
+
+    say("Installing the Meltano plugins tap-coupa and target-duckdb (into .meltano/)")
+    meltano(
+        ["install", EXTRACTOR, LOADER],
+        LOGS / "meltano-install.log",
+        meltano_env(""),
+        "Installing the Meltano plugins",
+    )
+    before = table_counts(db)
+    full_refresh = args.full_refresh or args.fresh
+    params_file = db.with_name(db.name + ".demo.json")
+    params = {"seed": args.seed, "scale": args.scale}
+    if not full_refresh and not any(before.values()):
+        say("The database is empty, so this run ignores saved state (a full load)")
+        full_refresh = True
+    elif not full_refresh and previous_params(params_file) not in (None, params):
+        say(
+            f"The emulator data changed since the last load ({previous_params(params_file)} -> "
+            f"{params}); this run is a full load. Rows of the old data stay: add --fresh to "
+            "start from an empty database."
+        )
+        full_refresh = True
+
+    emulator_args = ["--port", "0", "--seed", str(args.seed), "--scale", str(args.scale)]
+    emulator_args += ["--settle-seconds", "1"]
+    with Emulator(emulator_args, LOGS / "emulator.log") as emulator:
+        say(f"Starting the Coupa emulator (seed {args.seed}, scale {args.scale})")
+        base_url = emulator.start()
+        say(f"Emulator listening on {base_url}")
+        run_args = ["run", EXTRACTOR, LOADER]
+        if full_refresh:
+            run_args.append("--full-refresh")
+        say(f"meltano {' '.join(run_args)}  (log: {LOGS / 'meltano-run.log'})")
+        meltano(
+            run_args,
+            LOGS / "meltano-run.log",
+            meltano_env(base_url, {"TARGET_DUCKDB_FILEPATH": str(db)}),
+            "The Meltano pipeline",
+        )
+    say("Emulator stopped")
+    params_file.write_text(json.dumps(params) + "\n")
+
+    after = table_counts(db)
+    print_counts(before, after)
+    read = records_read(LOGS / "meltano-run.log")
+    if read is not None:
+        print(
+            "\n"
+            + paragraph(
+                f"tap-coupa read {read} records this run (an incremental run re-reads the "
+                "records at each stream's bookmark; target-duckdb upserts by id, so they are "
+                "not duplicated)."
+            )
+        )
+    seconds = time.monotonic() - started
+    print(f"\nLoaded into {db} (schema {SCHEMA}) in {seconds:.0f} s. Query it with SQL:\n")
+    command = "python3 tasks.py sql" + ("" if db == DEMO_DB else f" --db {db}")
+    for query in EXAMPLE_QUERIES:
+        print(f"    {command} {query}")
+    print(f"\n{QUERY_NOTES}")
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    """Run one SQL statement against the demo database (read-only) and print the result."""
+    db = Path(args.db).expanduser().resolve() if args.db else demo_db()
+    if not db.exists():
+        raise TaskError(
+            paragraph(f"There is no database at {db} yet. Run `python3 tasks.py demo` first.")
+        )
+    result = subprocess.run(  # noqa: S603 - the loader venv's interpreter, a fixed script
+        [
+            str(loader_python()),
+            "-c",
+            SQL_SCRIPT,
+            str(db),
+            SCHEMA,
+            args.query,
+            str(args.max_rows),
+            str(args.max_width),
+        ],
+        text=True,
+        capture_output=True,
+        check=False,
+    )
+    sys.stdout.write(result.stdout)
+    if result.returncode:
+        raise TaskError(
+            paragraph(f"DuckDB could not run the query: {result.stderr.strip()[-800:]}")
+            + "\n\n"
+            + paragraph(QUERY_HINT)
+        )
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    """Run ruff check, ruff format --check, mypy and pytest; non-zero if any fails."""
+    python = ensure_venv(quiet=True)
+    steps: list[tuple[str, list[str | Path]]] = [
+        ("ruff check", [bin_path(VENV, "ruff"), "check", "."]),
+        ("ruff format", [bin_path(VENV, "ruff"), "format", "--check", "."]),
+        ("mypy", [bin_path(VENV, "mypy")]),
+        ("mypy tasks.py", [bin_path(VENV, "mypy"), "tasks.py"]),
+        ("pytest", [python, "-m", "pytest", *args.pytest_args]),
+    ]
+    results: list[tuple[str, int]] = []
+    for name, cmd in steps:
+        say(name)
+        code = run_live(cmd)
+        results.append((name, code))
+    print()
+    failed = False
+    for name, code in results:
+        if code == 0:
+            status = "ok"
+        elif name == "pytest" and code == 5:
+            status = "FAILED (exit 5: no tests were collected)"
+        else:
+            status = f"FAILED (exit {code})"
+        failed = failed or code != 0
+        print(f"  {name:<14} {status}")
+    return 1 if failed else 0
+
+
+def cmd_freeze(_: argparse.Namespace) -> int:
+    """Rewrite constraints.txt from the packages installed in .venv."""
+    python = ensure_venv(quiet=True)
+    result = subprocess.run(  # noqa: S603 - our own venv's pip
+        [str(python), "-m", "pip", "freeze", "--exclude-editable", "--disable-pip-version-check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        raise TaskError(paragraph(f"pip freeze failed: {result.stderr.strip()[-600:]}"))
+    pins = [
+        line
+        for line in result.stdout.splitlines()
+        if line and not line.startswith("#") and not line.lower().startswith("tap-coupa")
+    ]
+    header = [
+        "# Pins for the dev venv (.venv) and Meltano's tap-coupa/target-coupa venvs, used as",
+        "#   pip install -e '.[dev]' -c constraints.txt",
+        "# Regenerate with `python3 tasks.py freeze`. The project itself is not listed.",
+    ]
+    CONSTRAINTS.write_text("\n".join(header + pins) + "\n")
+    STAMP.write_text(install_fingerprint() + "\n")
+    say(f"Wrote {len(pins)} pins to {CONSTRAINTS.name}")
+    return 0
+
+
+def non_negative(text: str) -> int:
+    """An argparse type: a whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        msg = f"expected a whole number, 0 or more, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line."""
+    parser = argparse.ArgumentParser(
+        prog="python3 tasks.py",
+        description="Task runner for tap-coupa / target-coupa.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="emulator -> tap-coupa -> target-duckdb, then row counts")
+    demo.add_argument(
+        "--scale", type=non_negative, default=500, help="emulated invoices (default 500)"
+    )
+    demo.add_argument("--seed", type=int, default=7, help="emulator data seed (default 7)")
+    demo.add_argument(
+        "--full-refresh", action="store_true", help="ignore saved state and re-read everything"
+    )
+    demo.add_argument(
+        "--fresh", action="store_true", help="delete the database first, then load everything"
+    )
+    demo.set_defaults(func=cmd_demo)
+
+    sql = sub.add_parser("sql", help="run a read-only SQL query against the demo database")
+    sql.add_argument("query", help='e.g. "select count(*) from invoices"')
+    sql.add_argument("--db", help="DuckDB file (default output/demo.duckdb)")
+    sql.add_argument("--max-rows", type=int, default=50, help="rows to print (default 50)")
+    sql.add_argument(
+        "--max-width", type=int, default=60, help="characters per cell, 0 = no limit (default 60)"
+    )
+    sql.set_defaults(func=cmd_sql)
+
+    test = sub.add_parser(
+        "test",
+        help="ruff check, ruff format --check, mypy, pytest (extra arguments go to pytest)",
+    )
+    test.set_defaults(func=cmd_test, pytest_args=[])
+
+    setup = sub.add_parser("setup", help="create or refresh .venv")
+    setup.set_defaults(func=cmd_setup)
+
+    freeze = sub.add_parser("freeze", help="rewrite constraints.txt from .venv")
+    freeze.set_defaults(func=cmd_freeze)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: run one command, turning expected failures into one paragraph."""
+    if sys.version_info < MIN_PYTHON:
+        print(
+            paragraph(
+                f"tasks.py needs Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer; this is "
+                f"{sys.version.split()[0]}. Run it with a newer interpreter, e.g. "
+                "`python3.11 tasks.py ...`."
+            ),
+            file=sys.stderr,
+        )
+        return 2
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "test":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.pytest_args = extra
+    try:
+        code: int = args.func(args)
+    except TaskError as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

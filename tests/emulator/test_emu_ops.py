@@ -1,0 +1,150 @@
+"""Operations knobs: rate limiting, faults, scripted mutations, latency and the control API."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from coupa_emulator.control import ControlError
+
+
+def _burst(api, n, path="/api/currencies"):
+    return [api.get(path) for _ in range(n)]
+
+
+def test_rate_limit_429_without_retry_after(api, coupa):
+    coupa.control.configure(rate_limit=2, burst=3)
+    statuses = [r.status_code for r in _burst(api, 8)]
+    assert statuses[:3] == [200, 200, 200]
+    assert 429 in statuses
+    limited = next(r for r in _burst(api, 3) if r.status_code == 429)
+    assert "Retry-After" not in limited.headers
+    time.sleep(0.6)
+    assert api.get("/api/currencies").status_code == 200  # the bucket refills
+
+
+def test_rate_limit_with_retry_after_and_per_client(api, coupa, oauth_client, mint_token):
+    coupa.control.configure(rate_limit=1, burst=1, retry_after=2)
+    assert api.get("/api/currencies").status_code == 200
+    limited = api.get("/api/currencies")
+    assert limited.status_code == 429
+    assert limited.headers["Retry-After"] == "2"
+    cid, secret = oauth_client(["core.common.read"])
+    other = mint_token(cid, secret)
+    r = requests.get(f"{coupa.base_url}/api/currencies",
+                     headers={"Authorization": f"Bearer {other}", "Accept": "application/json"},
+                     timeout=30)  # fmt: skip
+    assert r.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "marker"),
+    [("html", "text/html", "<html>"), ("json", "application/json", '"errors"'),
+     ("xml", "application/xml", "<errors>"), ("text", "text/plain", "503")],
+)  # fmt: skip
+def test_status_fault_bodies(api, coupa, body, content_type, marker):
+    coupa.control.add_faults(
+        [{"kind": "status", "path": "/api/invoices", "status": 503, "body": body, "times": 1}]
+    )
+    failed = api.get("/api/invoices")
+    assert failed.status_code == 503
+    assert failed.headers["Content-Type"].startswith(content_type)
+    assert marker in failed.text
+    assert api.get("/api/invoices").status_code == 200  # times=1
+
+
+def test_status_fault_after_method_and_retry_after(api, coupa):
+    rule = {"kind": "status", "path": "/api/invoices", "method": "GET", "after": 2, "times": 2,
+            "status": 502, "retry_after": 7}  # fmt: skip
+    coupa.control.add_faults([rule])
+    statuses = [r.status_code for r in _burst(api, 5, "/api/invoices")]
+    assert statuses == [200, 200, 502, 502, 200]
+    coupa.control.add_faults([{"kind": "status", "path": "/api/invoices", "status": 500}])
+    assert api.get("/api/suppliers").status_code == 200  # other paths unaffected
+    failed = api.get("/api/invoices")
+    assert failed.status_code == 500
+
+
+def test_drop_fault_closes_the_connection(api, coupa):
+    coupa.control.add_faults([{"kind": "drop", "path": "/api/invoices"}])
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{coupa.base_url}/api/invoices", headers=api.headers(), timeout=10)
+    assert api.get("/api/invoices").status_code == 200
+
+
+def test_truncate_fault_sends_half_a_body_with_200(api, coupa):
+    coupa.control.add_faults([{"kind": "truncate", "path": "/api/invoices"}])
+    cut = api.get("/api/invoices")
+    assert cut.status_code == 200
+    with pytest.raises(ValueError):  # noqa: PT011 - requests raises a JSONDecodeError subclass
+        cut.json()
+    assert api.get("/api/invoices").json()
+
+
+def test_slow_fault_and_latency(api, coupa):
+    coupa.control.add_faults([{"kind": "slow", "path": "/api/currencies", "delay_s": 0.5}])
+    started = time.monotonic()
+    assert api.get("/api/currencies").status_code == 200
+    assert time.monotonic() - started >= 0.5
+    coupa.control.configure(latency_ms=200)
+    started = time.monotonic()
+    api.get("/api/currencies")
+    assert time.monotonic() - started >= 0.2
+
+
+def test_bad_fault_rule_is_refused(coupa):
+    with pytest.raises(ControlError, match="fault kind"):
+        coupa.control.add_faults([{"kind": "explode"}])
+
+
+def test_mutation_after_n_requests(api, coupa):
+    before = {r["id"]: r["updated-at"] for r in coupa.control.records("invoices")}
+    coupa.control.add_mutation(after_requests=2, resource="invoices", update=5, insert=3)
+    api.get("/api/currencies")
+    api.get("/api/currencies")
+    assert {r["id"]: r["updated-at"] for r in coupa.control.records("invoices")} == before
+    api.get("/api/currencies")  # the third /api/ request triggers it
+    after = {r["id"]: r["updated-at"] for r in coupa.control.records("invoices")}
+    new = set(after) - set(before)
+    assert len(new) == 3
+    assert min(new) > max(before)
+    changed = [i for i in before if after[i] != before[i]]
+    assert len(changed) == 5
+    rows = api.all_rows("invoices", {"updated-at[gt_or_eq]": after[changed[0]]})
+    assert set(changed) | new <= {r["id"] for r in rows}
+
+
+def test_stats_log_and_in_flight(api, coupa):
+    coupa.control.configure(latency_ms=150)
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda _: api.get("/api/uoms", {"limit": 2}), range(6)))
+    stats = coupa.control.stats()
+    assert stats["max_in_flight"] >= 3
+    assert stats["requests_by_path"]["/api/uoms"] == 6
+    assert stats["status_counts"]["200"] >= 6
+    assert stats["token_mints"]["demo"] >= 1
+    entry = [e for e in coupa.control.requests_log() if e["path"] == "/api/uoms"][-1]
+    assert entry["method"] == "GET"
+    assert entry["query"] == "limit=2"
+    assert entry["status"] == 200
+    assert entry["client_id"] == "demo"
+    assert entry["accept"] == "application/json"
+    assert entry["bytes"] > 0
+
+
+def test_reset_restores_start_knobs_and_clears_state(api, coupa):
+    coupa.control.configure(latency_ms=300, stable_order=True)
+    coupa.control.add_faults([{"kind": "status", "status": 500}])
+    coupa.control.reset(counts={"invoices": 3})
+    started = time.monotonic()
+    rows = api.rows("/api/invoices")
+    assert time.monotonic() - started < 0.3
+    assert len(rows) == 3
+    assert coupa.control.stats()["requests"] <= 3
+    with pytest.raises(ControlError, match="configure"):
+        coupa.control.configure(seed=3)
+    with pytest.raises(ControlError):
+        coupa.control.reset(tenant_profile="nope")

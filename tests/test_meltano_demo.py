@@ -1,0 +1,231 @@
+"""End to end through Meltano: the rows in DuckDB are exactly what tap-coupa emitted.
+
+One module, one Meltano install (the repository's own `meltano.yml` and `.meltano/` plugin
+venvs), a private system database, state backend and DuckDB file under tmp_path, and the
+session emulator from tests/conftest.py. Order matters: the full load runs first, then an
+incremental load after the emulator has changed some invoices.
+"""
+
+# ruff: noqa: S603, S608 - runs our own venvs' executables; SQL built from fixed names
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import tasks
+from coupa_emulator.server import RunningEmulator
+from tap_coupa.client import EmbeddedLinesStream
+from tap_coupa.streams import STREAMS
+
+pytestmark = [pytest.mark.meltano, pytest.mark.timeout(900)]
+
+MELTANO = tasks.bin_path(tasks.VENV, "meltano")
+SCHEMA = tasks.SCHEMA
+
+
+@dataclass
+class Project:
+    """The Meltano project pointed at the emulator, with private state and output."""
+
+    env: dict[str, str]
+    db: Path
+    logs: Path
+    runs: list[Path] = field(default_factory=list)
+
+    def meltano(self, *args: str, log_name: str, stdout: Path | None = None) -> Path:
+        """Run meltano; fail the test with the log's tail if it fails."""
+        log = self.logs / log_name
+        with log.open("w") as err, (stdout or log.with_suffix(".out")).open("w") as out:
+            code = subprocess.call(
+                [str(MELTANO), *args],
+                cwd=tasks.ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+            )
+        if code:
+            pytest.fail(
+                f"meltano {' '.join(args)} exited {code}:\n"
+                + tasks.tail(log, 40, redact=[tasks.DEMO_CLIENT_SECRET])
+            )
+        return log
+
+
+def read_records(path: Path) -> Counter[str]:
+    """RECORD messages per stream in a Singer output file."""
+    counts: Counter[str] = Counter()
+    with path.open() as handle:
+        for line in handle:
+            if line.startswith("{"):
+                message = json.loads(line)
+                if message.get("type") == "RECORD":
+                    counts[message["stream"]] += 1
+    return counts
+
+
+def records_read(log: Path) -> int:
+    """The tap's record_count metrics in a `meltano run` log, summed."""
+    total = 0
+    for line in log.read_text().splitlines():
+        if "metric_name=record_count" in line:
+            total += int(line.rsplit("metric_value=", 1)[1].split()[0])
+    return total
+
+
+def ground_truth(emulator: RunningEmulator) -> dict[str, int]:
+    """Records per stream the emulator holds: headers as stored, lines as embedded."""
+    truth: dict[str, int] = {}
+    for cls in STREAMS:
+        if issubclass(cls, EmbeddedLinesStream):
+            parents = emulator.control.records(cls.parent_stream_type.name)  # type: ignore[union-attr]
+            truth[cls.name] = sum(len(p.get(cls.lines_key) or []) for p in parents)
+        else:
+            truth[cls.name] = len(emulator.control.records(cls.name))
+    return truth
+
+
+def db_counts(db: Path) -> dict[str, int]:
+    """Rows per table of the coupa schema."""
+    counts = tasks.table_counts(db)
+    return {name.split(".", 1)[1]: n for name, n in counts.items() if name.startswith(SCHEMA + ".")}
+
+
+def db_query(db: Path, sql: str) -> list[list[Any]]:
+    """Rows of one query, read with the loader venv's duckdb (values as strings)."""
+    script = (
+        "import duckdb, json, sys\n"
+        "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+        "print(json.dumps([[str(v) for v in r] for r in con.execute(sys.argv[2]).fetchall()]))\n"
+    )
+    result = subprocess.run(
+        [str(tasks.loader_python()), "-c", script, str(db), sql],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows: list[list[Any]] = json.loads(result.stdout)
+    return rows
+
+
+def utc_naive(value: str) -> str:
+    """An ISO timestamp with offset as DuckDB's TIMESTAMP shows it (UTC, no zone)."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    return parsed.replace(tzinfo=None).isoformat(sep=" ")
+
+
+@pytest.fixture(scope="module")
+def project(emulator: RunningEmulator, tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """Install tap-coupa and target-duckdb once; private system db, state and DuckDB file."""
+    emulator.control.reset()
+    tmp = tmp_path_factory.mktemp("meltano")
+    logs = tmp / "logs"
+    logs.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_COUPA_", "MELTANO_"))}
+    env.update(
+        {
+            "MELTANO_ENVIRONMENT": "dev",
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "MELTANO_DISABLE_TRACKING": "true",
+            "MELTANO_DATABASE_URI": f"sqlite:///{tmp / 'meltano.db'}",
+            "MELTANO_STATE_BACKEND_URI": f"file://{tmp / 'state'}",
+            "TAP_COUPA_BASE_URL": emulator.base_url,
+            "TAP_COUPA_CLIENT_ID": tasks.DEMO_CLIENT_ID,
+            "TAP_COUPA_CLIENT_SECRET": tasks.DEMO_CLIENT_SECRET,
+            "TARGET_DUCKDB_FILEPATH": str(tmp / "demo-test.duckdb"),
+        }
+    )
+    proj = Project(env=env, db=tmp / "demo-test.duckdb", logs=logs)
+    proj.meltano("install", "tap-coupa", "target-duckdb", log_name="install.log")
+    return proj
+
+
+@pytest.fixture(scope="module")
+def tap_counts(project: Project) -> Counter[str]:
+    """RECORD messages per stream from the tap alone, with Meltano's config and catalog."""
+    out = project.logs / "tap.singer.jsonl"
+    project.meltano("invoke", "tap-coupa", log_name="invoke.log", stdout=out)
+    return read_records(out)
+
+
+@pytest.fixture(scope="module")
+def first_run(project: Project, tap_counts: Counter[str]) -> Path:
+    """`meltano run tap-coupa target-duckdb` into an empty database (no state yet)."""
+    return project.meltano("run", "tap-coupa", "target-duckdb", log_name="run1.log")
+
+
+def test_tap_emits_every_emulator_record(
+    emulator: RunningEmulator, tap_counts: Counter[str]
+) -> None:
+    truth = ground_truth(emulator)
+    assert dict(tap_counts) == {name: n for name, n in truth.items() if n}
+    assert sum(tap_counts.values()) > 0
+
+
+def test_meltano_run_loads_exactly_what_the_tap_emitted(
+    emulator: RunningEmulator, project: Project, tap_counts: Counter[str], first_run: Path
+) -> None:
+    tables = db_counts(project.db)
+    assert tables == dict(tap_counts)
+    assert tables == {name: n for name, n in ground_truth(emulator).items() if n}
+    assert records_read(first_run) == sum(tap_counts.values())
+    for table in tables:
+        [[rows, ids]] = db_query(
+            project.db, f'select count(*), count(distinct id) from {SCHEMA}."{table}"'
+        )
+        assert rows == ids, f"{table}: duplicate ids"
+
+
+def test_hyphenated_nested_and_timestamp_columns_survive(
+    emulator: RunningEmulator, project: Project, first_run: Path
+) -> None:
+    truth = {r["id"]: r for r in emulator.control.records("invoices")}
+    rows = db_query(
+        project.db,
+        f'select id, "invoice-number", "updated-at", supplier->>\'id\', '
+        f'json_array_length("invoice-lines") from {SCHEMA}.invoices',
+    )
+    assert len(rows) == len(truth)
+    for id_, number, updated_at, supplier_id, n_lines in rows:
+        record = truth[int(id_)]
+        assert number == str(record["invoice-number"])
+        assert updated_at == utc_naive(record["updated-at"])
+        if record.get("supplier"):
+            assert supplier_id == str(record["supplier"]["id"])
+        assert int(n_lines) == len(record.get("invoice-lines") or [])
+
+
+def test_second_run_is_incremental_and_adds_no_duplicates(
+    emulator: RunningEmulator, project: Project, tap_counts: Counter[str], first_run: Path
+) -> None:
+    emulator.control.add_mutation(after_requests=0, resource="invoices", update=3, insert=2)
+    second = project.meltano("run", "tap-coupa", "target-duckdb", log_name="run2.log")
+
+    read = records_read(second)
+    assert 0 < read < sum(tap_counts.values()) // 2, f"second run read {read} records"
+    truth = ground_truth(emulator)
+    tables = db_counts(project.db)
+    assert tables == {name: n for name, n in truth.items() if n}
+    assert tables["invoices"] == tap_counts["invoices"] + 2
+    for table in tables:
+        [[rows, ids]] = db_query(
+            project.db, f'select count(*), count(distinct id) from {SCHEMA}."{table}"'
+        )
+        assert rows == ids, f"{table}: duplicate ids after the incremental run"
+    expected = {
+        str(r["id"]): utc_naive(r["updated-at"]) for r in emulator.control.records("invoices")
+    }
+    loaded = dict(db_query(project.db, f'select id, "updated-at" from {SCHEMA}.invoices'))
+    assert loaded == expected
+
+    state_ids = project.meltano("state", "list", log_name="state.log", stdout=project.logs / "s")
+    assert "dev:tap-coupa-to-target-duckdb" in (project.logs / "s").read_text(), state_ids
