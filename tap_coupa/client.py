@@ -20,10 +20,19 @@ from singer_sdk.streams.rest import HTTPRequest, PageContext
 from coupa_api.auth import CoupaOAuth
 from coupa_api.client import USER_AGENT, CoupaClient
 from coupa_api.errors import CoupaFatalError
-from coupa_api.query import SAFE_QUERY_CHARS, fields_for, fields_param, instant, keyset_page, to_utc
+from coupa_api.query import (
+    PAGE_SIZE,
+    SAFE_QUERY_CHARS,
+    fields_for,
+    fields_param,
+    instant,
+    keyset_page,
+    to_utc,
+)
 from coupa_api.responses import decode_json
 from coupa_api.retry import with_retries
 from tap_coupa.pagination import KeysetPaginator
+from tap_coupa.prefetch import read_ahead
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -84,6 +93,11 @@ class CoupaStream(RESTStream[int]):
     def timeout(self) -> int:
         """Configured request timeout."""
         return int(self.coupa.timeout)
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """The SDK's request loop, one page ahead of the records being written."""
+        pages = super().get_records(context)
+        yield from read_ahead(pages, chunk=PAGE_SIZE, name=f"{self.name}-pages")
 
     def get_new_paginator(self) -> KeysetPaginator:
         """Keyset pages by id (see tap_coupa.pagination)."""

@@ -113,11 +113,11 @@ def test_lookback_window_reaches_back(coupa, config, invoices_only):
     assert since == instant(first.bookmark("invoices")) - dt.timedelta(hours=1)
 
 
-def test_interrupted_run_keeps_the_old_bookmark(coupa, config, invoices_only):
+def failing_second_run(coupa, config, catalog):
+    """A first full run, then 120 changed records (3 pages) whose second page fails for good."""
     coupa.control.reset(counts={"invoices": 160})
-    first = run_tap(config, catalog=invoices_only)
+    first = run_tap(config, catalog=catalog)
     coupa.control.add_mutation(after_requests=0, resource="invoices", update=120)
-    # Second run: 120 changed records (3 pages); the second page fails for good.
     coupa.control.add_faults(
         [
             {
@@ -131,30 +131,17 @@ def test_interrupted_run_keeps_the_old_bookmark(coupa, config, invoices_only):
         ]
     )
     config["max_retries"] = 2
+    return first
+
+
+def test_interrupted_run_raises_and_finalises_no_bookmark(coupa, config, invoices_only):
+    first = failing_second_run(coupa, config, invoices_only)
     with pytest.raises(CoupaError):
         run_tap(config, catalog=invoices_only, state=first.final_state)
-    # Whatever STATE the failed run wrote (none or a progress marker), the bookmark did not move;
-    # the tap's CLI test below checks the messages on stdout.
 
 
 def test_interrupted_cli_run_emits_no_advanced_bookmark(coupa, config, invoices_only, tmp_path):
-
-    coupa.control.reset(counts={"invoices": 160})
-    first = run_tap(config, catalog=invoices_only)
-    coupa.control.add_mutation(after_requests=0, resource="invoices", update=120)
-    coupa.control.add_faults(
-        [
-            {
-                "kind": "status",
-                "path": "/api/invoices",
-                "after": 1,
-                "times": 50,
-                "status": 500,
-                "body": "html",
-            }
-        ]
-    )
-    config["max_retries"] = 2
+    first = failing_second_run(coupa, config, invoices_only)
     (tmp_path / "catalog.json").write_text(json.dumps(invoices_only))
     (tmp_path / "state.json").write_text(json.dumps(first.final_state))
     result = run_cli(
