@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from singer_sdk.authenticators import OAuthAuthenticator
@@ -24,7 +25,7 @@ from coupa_api.errors import CoupaAuthError, CoupaRetriableError
 from coupa_api.ratelimit import TokenBucket
 from coupa_api.redact import redact
 from coupa_api.responses import coupa_error_messages, decode_json
-from coupa_api.retry import RETRIABLE_EXCEPTIONS, RetryPolicy, with_retries
+from coupa_api.retry import RETRIABLE_EXCEPTIONS, RetryPolicy, is_permanent, with_retries
 
 #: How many 401s in a row (each followed by a fresh token) before we stop and say so.
 MAX_CONSECUTIVE_REJECTIONS = 3
@@ -123,6 +124,13 @@ class CoupaOAuth(OAuthAuthenticator):
                 payload = send()
             except RETRIABLE_EXCEPTIONS as exc:
                 # Final: the request that needed this token must not retry it all over again.
+                if is_permanent(exc):
+                    host = urlsplit(self.auth_endpoint).hostname
+                    msg = (
+                        f"Cannot resolve {host}, the host in `base_url`. Check the instance "
+                        "name, e.g. https://acme.coupahost.com or https://acme.coupacloud.com."
+                    )
+                    raise CoupaAuthError(msg) from exc
                 msg = (
                     f"Could not get a Coupa access token from {self.auth_endpoint} after "
                     f"{self.policy.max_tries} attempts ({redact(str(exc), self.client_secret)}). "

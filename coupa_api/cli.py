@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from typing import Any
 
 import click
+import simplejson  # type: ignore[import-untyped]  # singer-sdk reads JSON files with it
 from singer_sdk.exceptions import ConfigValidationError
 
 from coupa_api.errors import CoupaError
@@ -31,6 +33,16 @@ def explain_errors(command: click.Command, logger: logging.Logger) -> click.Comm
             sys.exit(1)
         except CoupaError as exc:
             logger.error("%s", exc)
+            sys.exit(1)
+        except FileNotFoundError as exc:
+            logger.error("%s Check the path given to --config, --catalog, --state or --input.", exc)
+            sys.exit(1)
+        except (json.JSONDecodeError, simplejson.JSONDecodeError) as exc:
+            logger.error(
+                "A JSON file given on the command line is not valid JSON (%s). Check the "
+                "file passed to --config, --catalog or --state.",
+                exc,
+            )
             sys.exit(1)
 
     command.main = main_explaining  # type: ignore[method-assign]

@@ -79,6 +79,18 @@ def retry_after_seconds(response: requests.Response) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def is_permanent(exc: BaseException) -> bool:
+    """A transport error that will not heal in seconds: the host name does not resolve.
+
+    Retrying would only delay, by minutes, the message that `base_url` is wrong.
+    """
+    text = repr(exc)
+    return isinstance(exc, requests.exceptions.ConnectionError) and any(
+        marker in text
+        for marker in ("NameResolutionError", "Name or service not known", "nodename nor servname")
+    )
+
+
 def with_retries(
     func: Callable[..., T],
     policy: RetryPolicy,
@@ -99,6 +111,8 @@ def with_retries(
         )
 
     def log_giveup(details: Any) -> None:
+        if is_permanent(details.get("exception")):
+            return  # the caller turns it into a sentence about base_url
         logger.error(
             "Giving up after %d attempts in %.0f s: %s",
             details.get("tries", 0),
@@ -112,7 +126,7 @@ def with_retries(
         max_tries=policy.max_tries,
         max_time=policy.max_time_seconds,
         jitter=None,
-        giveup=giveup or (lambda _exc: False),
+        giveup=lambda exc: is_permanent(exc) or (giveup is not None and giveup(exc)),
         on_backoff=log_retry,
         on_giveup=log_giveup,
         raise_on_giveup=True,

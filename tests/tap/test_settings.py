@@ -71,3 +71,26 @@ def test_about_lists_every_setting():
     ):  # fmt: skip
         assert name in settings
     assert settings["client_secret"].get("secret") is True
+
+
+def test_unresolvable_host_fails_at_once_with_a_sentence(tmp_path):
+    config = tap_config("https://no-such-instance.invalid")
+    result = run_cli(["--discover"], config, tmp_path, timeout=30)
+    assert result.returncode == 1
+    assert "Cannot resolve no-such-instance.invalid" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Retrying" not in result.stderr
+
+
+@pytest.mark.parametrize("content", [None, "{not json"], ids=["missing", "malformed"])
+def test_bad_config_file_is_a_sentence(tmp_path, content):
+    path = tmp_path / "given.json"
+    if content is not None:
+        path.write_text(content)
+    exe = str(Path(sys.executable).parent / "tap-coupa")
+    result = subprocess.run(  # noqa: S603 - our own console script
+        [exe, "--config", str(path), "--discover"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "--config" in result.stderr
