@@ -216,11 +216,12 @@ class IncrementalCoupaStream(CoupaStream):
     is_sorted = False
 
     def window_params(self, context: Context | None) -> dict[str, Any]:
-        """`updated-at[gt_or_eq]` = bookmark (or start_date) minus the lookback window."""
+        """`updated-at[gt_or_eq]` = bookmark minus the lookback window, or start_date."""
         start = self.get_starting_timestamp(context)
         if start is None:
             return {}
-        lookback = int(self.tap_config.get("lookback_window") or 0)
+        bookmarked = self.get_context_state(context).get("replication_key_value") is not None
+        lookback = int(self.tap_config.get("lookback_window") or 0) if bookmarked else 0
         return {"updated-at[gt_or_eq]": instant(start - dt.timedelta(seconds=lookback))}
 
 

@@ -113,6 +113,15 @@ def test_lookback_window_reaches_back(coupa, config, invoices_only):
     assert since == instant(first.bookmark("invoices")) - dt.timedelta(hours=1)
 
 
+def test_lookback_does_not_widen_the_first_run(coupa, config, invoices_only):
+    config.update(lookback_window=3600, start_date="2024-10-01T00:00:00+00:00")
+    run_tap(config, catalog=invoices_only)
+    query = parse_qs(
+        [r for r in coupa.control.requests_log() if r["path"] == "/api/invoices"][-1]["query"]
+    )
+    assert instant(query["updated-at[gt_or_eq]"][0]) == instant("2024-10-01T00:00:00+00:00")
+
+
 def failing_second_run(coupa, config, catalog):
     """A first full run, then 120 changed records (3 pages) whose second page fails for good."""
     coupa.control.reset(counts={"invoices": 160})
