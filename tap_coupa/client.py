@@ -98,6 +98,11 @@ class CoupaStream(RESTStream[int]):
         """The SDK's request loop, one page ahead of the records being written."""
         pages = super().get_records(context)
         yield from read_ahead(pages, chunk=PAGE_SIZE, name=f"{self.name}-pages")
+        # Every record has been processed by now. Lines are normally flushed at each page's
+        # last record; if a stream map filtered that record out, flush what is left here.
+        for child in self.line_children:
+            if self._line_buffers.get(child.lines_key):
+                child.sync(context={"page_end_id": 0})
 
     def get_new_paginator(self) -> KeysetPaginator:
         """Keyset pages by id (see tap_coupa.pagination)."""
@@ -172,9 +177,11 @@ class CoupaStream(RESTStream[int]):
         value = row.get(REPLICATION_KEY)
         if isinstance(value, str):
             row[REPLICATION_KEY] = to_utc(value)
-        for child in self.line_children:
-            buffer = self._line_buffers.setdefault(child.lines_key, [])
-            buffer.extend(child.lines_of(row))
+        # Lines follow their parent: none for a parent the stream map filters out (as the SDK
+        # does for child streams).
+        if self.line_children and self.stream_maps[0].get_filter_result(row):
+            for child in self.line_children:
+                self._line_buffers.setdefault(child.lines_key, []).extend(child.lines_of(row))
         return row
 
     @cached_property

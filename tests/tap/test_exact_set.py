@@ -7,7 +7,7 @@ the test that does.
 from __future__ import annotations
 
 from tap_coupa.streams import STREAMS
-from tests.tap.conftest import run_tap
+from tests.tap.conftest import discover, run_tap, select
 
 LINE_SOURCES = {
     "invoice_lines": ("invoices", "invoice-lines"),
@@ -56,3 +56,18 @@ def test_money_and_text_arrive_unchanged(coupa, config):
             if isinstance(value, str) and sum(c.isdigit() for c in value) >= 16:
                 long_amounts += 1
     assert long_amounts, "the dataset should contain 16+ digit amounts"
+
+
+def test_lines_follow_a_stream_map_that_filters_their_parents(coupa, config):
+    catalog = select(discover(config), ["invoices", "invoice_lines"])
+    truth = sorted(coupa.control.records("invoices"), key=lambda r: r["id"])
+    # Filter out the status of the very last invoice: the last page then ends on a filtered
+    # parent, the case where buffered lines must still be flushed.
+    dropped = truth[-1]["status"]
+    config["stream_maps"] = {"invoices": {"__filter__": f"status != '{dropped}'"}}
+    run = run_tap(config, catalog=catalog)
+    kept = [r for r in truth if r["status"] != dropped]
+    assert sorted(run.ids("invoices")) == [r["id"] for r in kept]
+    # Lines follow their parent (as SDK child streams do), each exactly once.
+    lines = [line["id"] for rec in kept for line in rec["invoice-lines"]]
+    assert sorted(run.ids("invoice_lines")) == sorted(lines)
