@@ -141,7 +141,6 @@ class CoupaOAuth(OAuthAuthenticator):
             expires = payload.get("expires_in", self._default_expiration)
             self.expires_in = int(expires) if expires else None
             self._minted_at = time.monotonic()
-            self.last_refreshed = None  # the SDK's wall-clock field is not used here
             self._not_before = self._minted_at + self.settle_seconds
             self.mints += 1
             self.logger.info(

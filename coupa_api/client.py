@@ -8,14 +8,14 @@ objects decide when to wait, retry, re-authenticate or stop.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import requests
 
 from coupa_api.auth import CoupaOAuth, ScopeSource
 from coupa_api.errors import CoupaFatalError, CoupaRetriableError, CoupaScopeError
-from coupa_api.query import PAGE_SIZE, encode, keyset_page
+from coupa_api.query import encode
 from coupa_api.responses import Verdict, classify, decode_json
 from coupa_api.retry import with_retries
 from coupa_api.settings import normalize_base_url, rate_limiter, retry_policy
@@ -126,25 +126,3 @@ class CoupaClient:
         send = with_retries(self.send, self.policy, self.logger) if retry else self.send
         response = send(method, path, params=params, json=json, scope=scope)
         return decode_json(response)
-
-    def iterate(
-        self,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        scope: str | None = None,
-        max_pages: int | None = None,
-    ) -> Iterable[dict[str, Any]]:
-        """Yield the records of a collection by keyset pages (`order_by=id`, `id[gt]`)."""
-        after = 0
-        pages = 0
-        while True:
-            page = self.request(
-                "GET", path, params={**(params or {}), **keyset_page(after)}, scope=scope
-            )
-            rows = page if isinstance(page, list) else []
-            yield from rows
-            pages += 1
-            if len(rows) < PAGE_SIZE or (max_pages is not None and pages >= max_pages):
-                return
-            after = int(rows[-1]["id"])

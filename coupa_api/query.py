@@ -103,13 +103,18 @@ def _nested_fields(schema: Mapping[str, Any]) -> list[str | dict[str, Any]]:
     return fields_for(props, props.keys())
 
 
+#: Operators users reach for that Coupa does not have (any other bracket may be an association).
+NOT_OPERATORS = frozenset({"eq", "ne", "neq", "gte", "lte", "like", "ilike", "null", "is"})
+
+
 def filter_key_problem(key: str) -> str | None:
     """Why `key` is not a Coupa filter parameter (None when it is one)."""
     if not _FILTER_KEY.match(key):
         return f"{key!r} is not of the form attribute or attribute[operator]"
-    ops = re.findall(r"\[([A-Za-z0-9_-]+)\]", key)
-    if ops and ops[-1] not in OPERATORS and len(ops) == 1 and ops[-1] in {"eq", "like", "null"}:
+    brackets = re.findall(r"\[([A-Za-z0-9_-]+)\]", key)
+    if brackets and brackets[-1] in NOT_OPERATORS:
         return (
-            f"{key!r} uses [{ops[-1]}], which Coupa does not have; use one of {sorted(OPERATORS)}"
+            f"{key!r} uses [{brackets[-1]}], which Coupa does not have; use one of "
+            f"{sorted(OPERATORS)}"
         )
     return None

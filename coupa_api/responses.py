@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,8 +91,6 @@ def coupa_error_messages(response: requests.Response) -> list[str]:
     except ValueError:
         text = response.text
         if "<error" in text:
-            import re  # noqa: PLC0415 - only on the rare XML error path
-
             return [
                 m.strip()
                 for m in re.findall(r"<error>(?:<!\[CDATA\[)?(.*?)(?:\]\]>)?</error>", text)

@@ -24,7 +24,7 @@ from coupa_emulator.render import (
 )
 from coupa_emulator.resources import INVOICE_WRITE_SCOPES, RESOURCES, ResourceSpec
 from coupa_emulator.state import Emulator
-from coupa_emulator.writes import TRANSITIONS, InvoiceWriter, WriteError
+from coupa_emulator.writes import ERROR_KEY, TRANSITIONS, InvoiceWriter, WriteError
 
 EMULATOR_KEY: web.AppKey[Emulator] = web.AppKey("emulator", Emulator)
 CLIENT_KEY: web.RequestKey[str | None] = web.RequestKey("client_id", str)
@@ -243,7 +243,7 @@ async def _write(request: web.Request, op: str) -> web.Response:
                 record, status = writer.action(rid, op), 200
         return _write_response(request, status, record, params)
     except WriteError as exc:
-        return errors_response(request, exc.status, exc.messages, "invoice-header")
+        return errors_response(request, exc.status, exc.messages, ERROR_KEY)
     except QueryError as exc:
         return errors_response(request, 400, [str(exc)], "query")
 

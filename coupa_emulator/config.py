@@ -10,8 +10,7 @@ from coupa_emulator.resources import RESOURCES
 
 PROFILES: tuple[str, ...] = ("acme", "globex")
 
-# Knobs that regenerate data (reset) versus knobs that only change behaviour (configure).
-DATA_KNOBS: frozenset[str] = frozenset({"seed", "scale", "counts", "tenant_profile"})
+# Knobs that only change behaviour (configure); the others regenerate data (reset).
 BEHAVIOUR_KNOBS: frozenset[str] = frozenset(
     {
         "latency_ms",

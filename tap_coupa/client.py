@@ -165,10 +165,6 @@ class CoupaStream(RESTStream[int]):
             self._page_ends.add(int(page[-1]["id"]))
         return page
 
-    def response_error_message(self, response: requests.Response) -> str:
-        """Never the SDK's default (it prints the whole body and headers)."""
-        return f"Stream '{self.name}': HTTP {response.status_code} for GET {self.path}"
-
     # -- records ------------------------------------------------------------------------------
     def post_process(
         self, row: dict[str, Any], context: Context | None = None
