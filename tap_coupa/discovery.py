@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from coupa_api.client import CoupaClient
-from coupa_api.errors import CoupaScopeError
+from coupa_api.errors import CoupaFatalError, CoupaScopeError
 from coupa_api.query import PAGE_SIZE
 
 Schema = dict[str, Any]
@@ -26,14 +26,21 @@ _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{
 def sample(
     client: CoupaClient, path: str, scope: str, *, ordered_by_update: bool
 ) -> list[dict[str, Any]]:
-    """One page of the most recently updated records (or highest ids, without timestamps)."""
+    """One page of the most recently updated records (or highest ids, without timestamps).
+
+    Whether every Coupa resource accepts `order_by=updated_at` is not documented: if Coupa
+    refuses the ordering (400), the sample falls back to the first page in Coupa's own order.
+    """
     order = "updated_at" if ordered_by_update else "id"
-    page = client.request(
-        "GET",
-        path,
-        params={"limit": PAGE_SIZE, "order_by": order, "dir": "desc"},
-        scope=scope,
-    )
+    params: dict[str, Any] = {"limit": PAGE_SIZE, "order_by": order, "dir": "desc"}
+    try:
+        page = client.request("GET", path, params=params, scope=scope)
+    except CoupaScopeError:
+        raise
+    except CoupaFatalError as exc:
+        if exc.status != 400:
+            raise
+        page = client.request("GET", path, params={"limit": PAGE_SIZE}, scope=scope)
     return [row for row in page if isinstance(row, dict)] if isinstance(page, list) else []
 
 

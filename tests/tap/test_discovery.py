@@ -56,3 +56,16 @@ def test_discovery_without_a_scope_keeps_the_documented_schema(coupa, config):
     catalog = discover(config)
     assert "suppliers" in {e["tap_stream_id"] for e in catalog["streams"]}
     assert "custom-fields" in stream_schema(catalog, "invoices")["properties"]
+
+
+def test_sampling_falls_back_when_coupa_refuses_the_ordering(coupa, config):
+    # As if this instance refused order_by=updated_at on invoices (Coupa does not document it).
+    coupa.control.add_faults(
+        [{"kind": "status", "path": "/api/invoices", "status": 400, "body": "json"}]
+    )
+    catalog = discover(config)
+    props = stream_schema(catalog, "invoices")["properties"]["custom-fields"]["properties"]
+    assert custom_keys(coupa.control.records("invoices")) <= set(props)
+    queries = [r["query"] for r in coupa.control.requests_log() if r["path"] == "/api/invoices"]
+    assert "order_by=updated_at" in queries[0]
+    assert "order_by" not in queries[1]
