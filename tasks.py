@@ -2,10 +2,13 @@
 """The project's task runner: stdlib only, so it works on a fresh machine with Python 3.11+.
 
     python3 tasks.py demo                      # emulator -> tap-coupa -> target-duckdb, row counts
+    python3 tasks.py demo --changes 5          # edit/add 5 invoices first: an incremental load
     python3 tasks.py sql "select count(*) from invoices"
     python3 tasks.py test                      # ruff, ruff format, mypy, pytest
-    python3 tasks.py setup                     # only create/refresh .venv
+    python3 tasks.py setup                     # only create/refresh .venv (and .venv-orchestrator)
     python3 tasks.py freeze                    # rewrite constraints.txt from .venv
+    python3 tasks.py hub                       # meltano-hub/ plugin definitions from --about
+    python3 tasks.py orchestrator              # Dagster venv for examples/multi-tenant
 
 Every task first makes sure `.venv` exists and holds the project with the pins from
 `constraints.txt` (it reinstalls when pyproject.toml or constraints.txt change).
@@ -26,7 +29,7 @@ import textwrap
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 MIN_PYTHON = (3, 11)
 #: duckdb 1.2.2 (pinned for target-duckdb, see docs/meltano.md) ships wheels up to CPython 3.13.
@@ -143,7 +146,7 @@ def install_fingerprint() -> str:
 
 
 def ensure_venv(*, quiet: bool = False) -> Path:
-    """Create or refresh `.venv` with `pip install -e '.[dev]' -c constraints.txt`."""
+    """Create or refresh `.venv` with `pip install -e '.[dev,emulator]' -c constraints.txt`."""
     python = bin_path(VENV, "python")
     if python.exists() and subprocess.call(  # noqa: S603 - our own venv's interpreter
         [str(python), "-c", "import sys; sys.exit(sys.version_info < (3, 11))"],
@@ -171,7 +174,7 @@ def ensure_venv(*, quiet: bool = False) -> Path:
     say(f"Installing the project and its pinned dependencies into {VENV.name} (about a minute)")
     log = LOGS / "pip-install.log"
     cmd: list[str | Path] = [python, "-m", "pip", "install", "--disable-pip-version-check"]
-    cmd += ["-e", ".[dev]"]
+    cmd += ["-e", ".[dev,emulator]"]  # the emulator's server stack is an extra (pyproject.toml)
     if CONSTRAINTS.exists():
         cmd += ["-c", CONSTRAINTS]
     if run_logged(cmd, log):
@@ -473,27 +476,321 @@ def previous_params(path: Path) -> dict[str, int] | None:
     return loaded
 
 
-def print_counts(before: Mapping[str, int], after: Mapping[str, int]) -> None:
-    """The row-count table the demo ends with."""
+def print_counts(
+    before: Mapping[str, int],
+    after: Mapping[str, int],
+    changed: Mapping[str, int] | None = None,
+) -> None:
+    """The row-count table the demo ends with (`changed`: rows updated at or after the run)."""
     if not after:
         print("The database has no tables.")
         return
     width = max(len(name) for name in after)
-    print(f"\n{'table'.ljust(width)}  {'rows':>8}  {'new':>6}")
-    print(f"{'-' * width}  {'-' * 8}  {'-' * 6}")
+    extra = f"  {'updated':>7}" if changed is not None else ""
+    print(f"\n{'table'.ljust(width)}  {'rows':>8}  {'new':>6}{extra}")
+    print(f"{'-' * width}  {'-' * 8}  {'-' * 6}" + (f"  {'-' * 7}" if extra else ""))
+    totals = [0, 0, 0]
     for name, rows in sorted(after.items()):
-        print(f"{name.ljust(width)}  {rows:>8}  {rows - before.get(name, 0):>+6}")
-    total = sum(after.values())
-    print(f"{'total'.ljust(width)}  {total:>8}  {total - sum(before.values()):>+6}")
+        new = rows - before.get(name, 0)
+        line = f"{name.ljust(width)}  {rows:>8}  {new:>+6}"
+        if changed is not None:
+            updated = max(0, changed.get(name, 0) - new)
+            line += f"  {updated:>7}"
+            totals[2] += updated
+        totals[0] += rows
+        totals[1] += new
+        print(line)
+    tail = f"  {totals[2]:>7}" if changed is not None else ""
+    print(f"{'total'.ljust(width)}  {totals[0]:>8}  {totals[1]:>+6}{tail}")
+
+
+#: Rows per table whose `updated-at` is at or after a UTC instant (what a run changed).
+CHANGED_SCRIPT = """
+import json, sys
+import duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+rows = con.execute(
+    "select table_schema, table_name from information_schema.columns "
+    "where column_name = 'updated-at' and table_catalog = current_database()"
+).fetchall()
+counts = {}
+for schema, table in rows:
+    quoted = '"%s"."%s"' % (schema.replace('"', '""'), table.replace('"', '""'))
+    query = 'select count(*) from ' + quoted + ' where "updated-at" >= cast(? as timestamp)'
+    counts[schema + "." + table] = con.execute(query, [sys.argv[2]]).fetchone()[0]
+print(json.dumps(counts))
+"""
+
+
+def changed_rows(db: Path, since: str) -> dict[str, int]:
+    """Rows per table updated at or after `since` (UTC, `YYYY-MM-DD HH:MM:SS`)."""
+    result = subprocess.run(  # noqa: S603 - the loader venv's interpreter, a fixed script
+        [str(loader_python()), "-c", CHANGED_SCRIPT, str(db), since],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        raise TaskError(paragraph(f"Could not read {db}: {result.stderr.strip()[-600:]}"))
+    counts: dict[str, int] = json.loads(result.stdout)
+    return counts
+
+
+def emulator_changes(base_url: str, count: int) -> None:
+    """Edit `count` invoices and add `count` through the emulator's control API.
+
+    The mutation waits for the run's first request, so its timestamps are those of the run.
+    """
+    import urllib.error  # noqa: PLC0415 - only --changes needs them
+    import urllib.request  # noqa: PLC0415
+
+    body = {"after_requests": 0, "resource": "invoices", "update": count, "insert": count}
+    request = urllib.request.Request(  # noqa: S310 - the local emulator's http:// URL
+        f"{base_url}/_emulator/mutations",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            response.read()
+    except (urllib.error.URLError, OSError) as exc:
+        raise TaskError(
+            paragraph(f"The emulator refused the changes ({exc}); run without --changes.")
+        ) from exc
+
+
+# --------------------------------------------------------------------------- Meltano Hub
+
+
+HUB_DIR = ROOT / "meltano-hub"
+#: The Hub variant (by convention the GitHub owner that publishes the plugin) and pip_url a Hub
+#: entry installs. Both plugins come from the one `tap-coupa` distribution.
+HUB_VARIANT = "coupa-singer"
+HUB_PIP_URL = "tap-coupa"
+HUB_PLUGINS = (
+    ("extractors", "tap-coupa", "tap_coupa"),
+    ("loaders", "target-coupa", "target_coupa"),
+)
+JSON_KINDS = {"integer": "integer", "number": "decimal", "boolean": "boolean", "array": "array"}
+YAML_PLAIN = re.compile(r"^[A-Za-z_/$][A-Za-z0-9 _./$()-]*$")
+YAML_RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
+
+
+def schema_types(schema: Mapping[str, Any]) -> list[str]:
+    """The non-null JSON types a property accepts, from `type` and any `anyOf`/`oneOf`."""
+    found: list[str] = []
+    declared = schema.get("type")
+    for name in [declared] if isinstance(declared, str) else list(declared or []):
+        if name != "null" and name not in found:
+            found.append(str(name))
+    for key in ("anyOf", "oneOf"):
+        for option in schema.get(key) or []:
+            if isinstance(option, Mapping):
+                found += [t for t in schema_types(option) if t not in found]
+    return found
+
+
+def hub_setting(name: str, schema: Mapping[str, Any], secret: bool) -> dict[str, Any]:
+    """One Meltano setting (name, kind, label, description, default) from a JSON-schema property."""
+    types = schema_types(schema)
+    if schema.get("enum"):
+        kind = "options"
+    elif "array" in types:
+        kind = "array"
+    elif types == ["string"] and schema.get("format") == "date-time":
+        kind = "date_iso8601"
+    elif len(types) == 1:
+        kind = JSON_KINDS.get(types[0], "object" if types[0] == "object" else "string")
+    else:
+        kind = "string"
+    setting: dict[str, Any] = {"name": name, "kind": kind}
+    setting["label"] = schema.get("title") or name.replace("_", " ").capitalize()
+    if schema.get("description"):
+        setting["description"] = schema["description"]
+    if "default" in schema and schema["default"] is not None:
+        setting["value"] = schema["default"]
+    if secret:
+        setting["sensitive"] = True
+    if kind == "options":
+        values = [v for v in schema["enum"] if v is not None]
+        setting["options"] = [{"label": str(v), "value": v} for v in values]
+    return setting
+
+
+def hub_settings(
+    properties: Mapping[str, Mapping[str, Any]], prefix: str = ""
+) -> list[dict[str, Any]]:
+    """Settings in `--about` order; objects with declared keys get dotted names (as on the Hub)."""
+    settings: list[dict[str, Any]] = []
+    for key, schema in properties.items():
+        name = prefix + key
+        nested = schema.get("properties")
+        if nested and not isinstance(schema.get("additionalProperties"), Mapping):
+            settings += hub_settings(nested, name + ".")
+        else:
+            secret = bool(schema.get("secret") or schema.get("writeOnly"))
+            settings.append(hub_setting(name, schema, secret))
+    return settings
+
+
+def hub_definition(kind: str, about: Mapping[str, Any], namespace: str) -> dict[str, Any]:
+    """A Meltano Hub plugin definition generated from `<plugin> --about --format=json`."""
+    schema: Mapping[str, Any] = about["settings"]
+    required = list(schema.get("required") or [])
+    definition: dict[str, Any] = {
+        "name": about["name"],
+        "variant": HUB_VARIANT,
+        "namespace": namespace,
+        "label": "Coupa",
+        "description": about["description"],
+        "domain_url": "https://www.coupa.com",
+        "keywords": ["meltano_sdk", "coupa", "procurement"],
+        "maintenance_status": "active",
+        "pip_url": HUB_PIP_URL,
+        "executable": about["name"],
+        "capabilities": list(about["capabilities"]),
+        "settings_group_validation": [required] if required else [],
+        "settings": hub_settings(schema["properties"]),
+    }
+    if kind == "loaders":
+        definition["label"] = "Coupa (writes invoices)"
+    return definition
+
+
+def yaml_scalar(value: object) -> str:
+    """A YAML scalar: plain where unambiguous, else a JSON string (valid YAML double-quoted)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    text = str(value)
+    if YAML_PLAIN.match(text) and text.lower() not in YAML_RESERVED and not text.endswith(" "):
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def yaml_lines(value: object, indent: int = 0) -> list[str]:
+    """Block-style YAML for dicts and lists of scalars, dicts and lists (what Hub files hold)."""
+    pad = " " * indent
+    if isinstance(value, Mapping):
+        lines: list[str] = []
+        for key, item in value.items():
+            if isinstance(item, Mapping | list) and item:
+                lines.append(f"{pad}{key}:")
+                lines += yaml_lines(item, indent + (0 if isinstance(item, list) else 2))
+            else:
+                lines.append(f"{pad}{key}: {'[]' if item == [] else yaml_scalar(item)}")
+        return lines
+    if isinstance(value, list):
+        lines = []
+        for item in value:
+            if isinstance(item, Mapping | list) and item:
+                inner = yaml_lines(item, indent + 2)
+                lines.append(f"{pad}- {inner[0].lstrip()}")
+                lines += inner[1:]
+            else:
+                lines.append(f"{pad}- {yaml_scalar(item)}")
+        return lines
+    return [pad + yaml_scalar(value)]
+
+
+def hub_files(abouts: Mapping[str, Mapping[str, Any]]) -> dict[Path, str]:
+    """The Hub YAML files, by path, from each plugin's `--about --format=json`."""
+    files: dict[Path, str] = {}
+    for kind, name, namespace in HUB_PLUGINS:
+        header = (
+            f"# Generated by `python3 tasks.py hub` from `{name} --about --format=json`; do not "
+            "edit.\n# tests/test_hub_definitions.py fails when it drifts from the code.\n"
+        )
+        body = "\n".join(yaml_lines(hub_definition(kind, abouts[name], namespace)))
+        files[HUB_DIR / kind / name / f"{HUB_VARIANT}.yml"] = header + body + "\n"
+    return files
+
+
+def plugin_about(venv: Path, executable: str) -> dict[str, Any]:
+    """`<executable> --about --format=json` from a venv, parsed."""
+    result = subprocess.run(  # noqa: S603 - our own console scripts
+        [str(bin_path(venv, executable)), "--about", "--format=json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    if result.returncode:
+        raise TaskError(
+            paragraph(
+                f"`{executable} --about --format=json` failed: {result.stderr.strip()[-600:]}"
+            )
+        )
+    about: dict[str, Any] = json.loads(result.stdout)
+    return about
+
+
+# --------------------------------------------------------------------------- orchestrator
+
+
+MULTI_TENANT = ROOT / "examples" / "multi-tenant"
+ORCHESTRATOR_VENV = ROOT / ".venv-orchestrator"
+ORCHESTRATOR_PINS = (MULTI_TENANT / "requirements.txt", MULTI_TENANT / "constraints.txt")
+#: dagster-meltano 1.5.5 declares Requires-Python <3.13 (docs/multi-tenant.md).
+MAX_ORCHESTRATOR_PYTHON = (3, 12)
+
+
+def ensure_orchestrator_venv(*, quiet: bool = False) -> Path:
+    """Create or refresh `.venv-orchestrator`: Dagster, dagster-meltano and Meltano, pinned."""
+    if sys.version_info[:2] > MAX_ORCHESTRATOR_PYTHON:
+        raise TaskError(
+            paragraph(
+                "The multi-tenant example runs on Dagster through dagster-meltano 1.5.5, which "
+                f"supports Python up to 3.12; this is {sys.version.split()[0]}. Run it with "
+                "Python 3.11 or 3.12, e.g. `python3.12 tasks.py orchestrator`."
+            )
+        )
+    python = bin_path(ORCHESTRATOR_VENV, "python")
+    stamp = ORCHESTRATOR_VENV / ".tasks-install-stamp"
+    digest = hashlib.sha256(sys.version.encode())
+    for path in ORCHESTRATOR_PINS:
+        digest.update(path.read_bytes())
+    if python.exists() and stamp.exists() and stamp.read_text().strip() == digest.hexdigest():
+        if not quiet:
+            say(f"{ORCHESTRATOR_VENV.name} is up to date")
+        return python
+    log = LOGS / "pip-install-orchestrator.log"
+    if not python.exists():
+        say(f"Creating {ORCHESTRATOR_VENV.name} with Python {sys.version.split()[0]}")
+        if run_logged([sys.executable, "-m", "venv", ORCHESTRATOR_VENV], log):
+            raise TaskError(
+                paragraph(f"Could not create the virtualenv {ORCHESTRATOR_VENV}.")
+                + f"\n\nLast lines of {log}:\n{tail(log)}"
+            )
+    say(f"Installing Dagster, dagster-meltano and Meltano into {ORCHESTRATOR_VENV.name} (~40 s)")
+    requirements, constraints = ORCHESTRATOR_PINS
+    cmd: list[str | Path] = [python, "-m", "pip", "install", "--disable-pip-version-check"]
+    if run_logged([*cmd, "-r", requirements, "-c", constraints], log):
+        raise TaskError(
+            paragraph(
+                f"pip could not install the orchestrator into {ORCHESTRATOR_VENV} (no access to "
+                f"PyPI, or a pin in {constraints.relative_to(ROOT)} without a wheel for this "
+                f"Python). The full log is {log}."
+            )
+            + f"\n\nLast lines:\n{tail(log)}"
+        )
+    stamp.write_text(digest.hexdigest() + "\n")
+    return python
 
 
 # --------------------------------------------------------------------------- commands
 
 
 def cmd_setup(_: argparse.Namespace) -> int:
-    """Create or refresh .venv."""
+    """Create or refresh .venv, and .venv-orchestrator where dagster-meltano runs."""
     ensure_venv()
     say(f"Ready: {VENV}")
+    if sys.version_info[:2] <= MAX_ORCHESTRATOR_PYTHON:
+        say(f"Ready: {ensure_orchestrator_venv()}")
     return 0
 
 
@@ -546,6 +843,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         say(f"Starting the Coupa emulator (seed {args.seed}, scale {args.scale})")
         base_url = emulator.start()
         say(f"Emulator listening on {base_url}")
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+        if args.changes:
+            emulator_changes(base_url, args.changes)
+            say(
+                f"In the emulator: {args.changes} invoices edited and {args.changes} added "
+                "(control API, applied at the run's first request)"
+            )
         run_args = ["run", EXTRACTOR, LOADER]
         if full_refresh:
             run_args.append("--full-refresh")
@@ -560,7 +864,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     params_file.write_text(json.dumps(params) + "\n")
 
     after = table_counts(db)
-    print_counts(before, after)
+    print_counts(before, after, changed_rows(db, since) if args.changes else None)
     read = records_read(LOGS / "meltano-run.log")
     if read is not None:
         print(
@@ -679,12 +983,41 @@ def cmd_freeze(_: argparse.Namespace) -> int:
     ]
     header = [
         "# Pins for the dev venv (.venv) and Meltano's tap-coupa/target-coupa venvs, used as",
-        "#   pip install -e '.[dev]' -c constraints.txt",
+        "#   pip install -e '.[dev,emulator]' -c constraints.txt",
         "# Regenerate with `python3 tasks.py freeze`. The project itself is not listed.",
     ]
     CONSTRAINTS.write_text("\n".join(header + pins) + "\n")
     STAMP.write_text(install_fingerprint() + "\n")
     say(f"Wrote {len(pins)} pins to {CONSTRAINTS.name}")
+    return 0
+
+
+def cmd_hub(args: argparse.Namespace) -> int:
+    """Write (or, with --check, verify) the Meltano Hub definitions in meltano-hub/."""
+    ensure_venv(quiet=True)
+    files = hub_files({name: plugin_about(VENV, name) for _, name, _ in HUB_PLUGINS})
+    stale = [path for path, text in files.items() if not path.exists() or path.read_text() != text]
+    shown = ", ".join(str(path.relative_to(ROOT)) for path in stale)
+    if args.check:
+        if stale:
+            print(f"Out of date (run `python3 tasks.py hub`): {shown}", file=sys.stderr)
+            return 1
+        say("The Hub definitions in meltano-hub/ match the plugins' --about")
+        return 0
+    for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(files[path])
+    say(f"Wrote {shown}" if stale else "The Hub definitions were already up to date")
+    return 0
+
+
+def cmd_orchestrator(_: argparse.Namespace) -> int:
+    """Create or refresh .venv-orchestrator and say how to run the multi-tenant example."""
+    ensure_orchestrator_venv()
+    example = MULTI_TENANT.relative_to(ROOT)
+    say(f"Ready: {ORCHESTRATOR_VENV}. The Dagster UI for {example} (docs/multi-tenant.md):")
+    dagster = bin_path(ORCHESTRATOR_VENV, "dagster")
+    print(f"    {dagster} dev -f {example}/orchestration/definitions.py")
     return 0
 
 
@@ -719,6 +1052,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--fresh", action="store_true", help="delete the database first, then load everything"
     )
+    demo.add_argument(
+        "--changes",
+        type=non_negative,
+        default=0,
+        metavar="N",
+        help="before loading, edit N invoices and add N new ones in the emulator (as users "
+        "working in Coupa since the last load would), then show what the run added and updated",
+    )
     demo.set_defaults(func=cmd_demo)
 
     sql = sub.add_parser("sql", help="run a read-only SQL query against the demo database")
@@ -741,6 +1082,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     freeze = sub.add_parser("freeze", help="rewrite constraints.txt from .venv")
     freeze.set_defaults(func=cmd_freeze)
+
+    hub = sub.add_parser("hub", help="generate meltano-hub/ plugin definitions from --about")
+    hub.add_argument("--check", action="store_true", help="fail if the files are out of date")
+    hub.set_defaults(func=cmd_hub)
+
+    orchestrator = sub.add_parser(
+        "orchestrator", help="create .venv-orchestrator (Dagster) for examples/multi-tenant"
+    )
+    orchestrator.set_defaults(func=cmd_orchestrator)
     return parser
 
 

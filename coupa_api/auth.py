@@ -5,7 +5,10 @@ What the SDK's authenticator does not do and Coupa needs (see reference/coupa-ap
 - never use a token inside its settle window (Coupa: wait at least 5 s after minting);
 - re-mint once when Coupa answers 401, without minting a storm of tokens when it keeps refusing;
 - turn `invalid_scope` / `invalid_client` into messages that say what to grant or fix;
-- set only the Authorization header, so the SDK does not re-encode the query string.
+- set only the Authorization header, so the SDK does not re-encode the query string;
+- never follow a redirect from the token endpoint (it would re-post the secret elsewhere);
+- give up at once when nothing listens at `base_url` before Coupa ever answered.
+Every secret it holds or mints is registered with coupa_api.redact, so no log line shows it.
 One instance is shared by every stream of a run (and by the target), guarded by a lock.
 """
 
@@ -16,16 +19,24 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from singer_sdk.authenticators import OAuthAuthenticator
+from urllib3.util import parse_url
 
+from coupa_api import redact as redaction
 from coupa_api.errors import CoupaAuthError, CoupaRetriableError
 from coupa_api.ratelimit import TokenBucket
 from coupa_api.redact import redact
 from coupa_api.responses import coupa_error_messages, decode_json
-from coupa_api.retry import RETRIABLE_EXCEPTIONS, RetryPolicy, is_permanent, with_retries
+from coupa_api.retry import (
+    REFUSED,
+    RETRIABLE_EXCEPTIONS,
+    RetryPolicy,
+    transport_failure,
+    transport_message,
+    with_retries,
+)
 
 #: How many 401s in a row (each followed by a fresh token) before we stop and say so.
 MAX_CONSECUTIVE_REJECTIONS = 3
@@ -71,7 +82,14 @@ class CoupaOAuth(OAuthAuthenticator):
         self._minted_at: float | None = None  # monotonic clock
         self._not_before = 0.0
         self._rejections = 0
+        #: Refusals of a token still inside the settle grace, since Coupa last accepted one
+        #: (concurrent refusals within a second count once).
+        self._young_refusals = 0
+        self._young_refused_at = float("-inf")
+        #: Coupa (or whatever listens at base_url) has answered at least once in this run.
+        self.reached = False
         self._lock = threading.RLock()
+        redaction.register(client_secret)
 
     # -- scopes -------------------------------------------------------------------------------
     @property
@@ -119,18 +137,19 @@ class CoupaOAuth(OAuthAuthenticator):
     def update_access_token(self) -> None:
         """Mint a token, retrying transient failures; explain refusals."""
         with self._lock:
-            send = with_retries(self._post_token_request, self.policy, self.logger)
+            send = with_retries(
+                self._post_token_request,
+                self.policy,
+                self.logger,
+                giveup=self._unreachable_at_start,
+            )
             try:
                 payload = send()
             except RETRIABLE_EXCEPTIONS as exc:
                 # Final: the request that needed this token must not retry it all over again.
-                if is_permanent(exc):
-                    host = urlsplit(self.auth_endpoint).hostname
-                    msg = (
-                        f"Cannot resolve {host}, the host in `base_url`. Check the instance "
-                        "name, e.g. https://acme.coupahost.com or https://acme.coupacloud.com."
-                    )
-                    raise CoupaAuthError(msg) from exc
+                sentence = transport_message(exc, self.auth_endpoint)
+                if sentence and (not self.reached or transport_failure(exc) != REFUSED):
+                    raise CoupaAuthError(sentence) from exc
                 msg = (
                     f"Could not get a Coupa access token from {self.auth_endpoint} after "
                     f"{self.policy.max_tries} attempts ({redact(str(exc), self.client_secret)}). "
@@ -138,6 +157,7 @@ class CoupaOAuth(OAuthAuthenticator):
                 )
                 raise CoupaAuthError(msg) from exc
             self.access_token = str(payload["access_token"])
+            redaction.register(self.access_token)
             expires = payload.get("expires_in", self._default_expiration)
             self.expires_in = int(expires) if expires else None
             self._minted_at = time.monotonic()
@@ -150,6 +170,10 @@ class CoupaOAuth(OAuthAuthenticator):
                 self.expires_in,
             )
 
+    def _unreachable_at_start(self, exc: BaseException) -> bool:
+        """Nothing listens at `base_url` and nothing ever answered: retrying cannot help."""
+        return not self.reached and transport_failure(exc) == REFUSED
+
     def _post_token_request(self) -> dict[str, Any]:
         self.limiter.acquire()
         response = self.http.post(
@@ -157,8 +181,12 @@ class CoupaOAuth(OAuthAuthenticator):
             data=self.oauth_request_body,
             headers={"Accept": "application/json"},
             timeout=self.timeout,
+            allow_redirects=False,  # a redirect would re-post the form, secret included
         )
+        self.reached = True
         status = response.status_code
+        if 300 <= status < 400:
+            raise self._token_redirect(response)
         if status == 429 or status >= 500:
             msg = f"POST /oauth2/token: Coupa answered {status}; retrying."
             raise CoupaRetriableError(msg, response)
@@ -176,6 +204,22 @@ class CoupaOAuth(OAuthAuthenticator):
             )
             raise CoupaAuthError(msg, status=status)
         return payload
+
+    def _token_redirect(self, response: requests.Response) -> CoupaAuthError:
+        """A 3xx from the token endpoint: not followed, the secret stays here."""
+        location = response.headers.get("Location", "")
+        try:
+            target = parse_url(location).netloc if location else None
+        except ValueError:
+            target = None
+        where = f"to host {target}" if target else f"to {redact(location[:120]) or 'nowhere'}"
+        msg = (
+            f"Coupa's token endpoint {self.auth_endpoint} answered {response.status_code}, a "
+            f"redirect {where}. The token request carries the client secret, so it is never "
+            "re-sent to another address. Set `base_url` to the address Coupa serves the API "
+            "from (the one the redirect names, if you trust it)."
+        )
+        return CoupaAuthError(msg, status=response.status_code)
 
     def _token_refusal(self, response: requests.Response) -> CoupaAuthError:
         messages = coupa_error_messages(response)
@@ -222,31 +266,60 @@ class CoupaOAuth(OAuthAuthenticator):
         return request
 
     def accepted(self) -> None:
-        """Coupa accepted a request: reset the 401 counter."""
+        """Coupa accepted a request: reset the 401 counters."""
         self._rejections = 0
+        self._young_refusals = 0
 
-    def rejected(self, request_authorization: str | None) -> None:
-        """Coupa answered 401 to a request sent with `request_authorization`.
+    def settle_advice(self) -> str:
+        """What to change when Coupa keeps refusing tokens that are still settling."""
+        young = self.settle_seconds + SETTLE_GRACE_SECONDS
+        return (
+            f"Coupa keeps refusing tokens younger than {young:g} s: this instance needs "
+            "longer to settle a new token than `token_settle_seconds` "
+            f"({self.settle_seconds:g}) allows. Raise `token_settle_seconds` (Coupa documents at "
+            "least 5) and run again."
+        )
+
+    def rejected(self, request_authorization: str | None) -> str:
+        """Coupa answered 401 to a request sent with `request_authorization`; say what follows.
 
         A token still inside its grace period is given a second to settle; an older one is
-        dropped so the next attempt mints a fresh one. Raises after repeated refusals.
+        dropped so the next attempt mints a fresh one. Raises after repeated refusals. The
+        returned sentence ends the 401's message, and so the run's last message if retries run
+        out: when young tokens were refused it names `token_settle_seconds`, the setting to raise.
         """
         with self._lock:
             current = f"Bearer {self.access_token}" if self.access_token else None
             if request_authorization != current:
-                return  # another thread already replaced that token
-            age = time.monotonic() - (self._minted_at or 0.0)
+                if self._young_refusals > 1:
+                    return self.settle_advice()
+                return "Retrying with the token another request minted meanwhile."
+            now = time.monotonic()
+            age = now - (self._minted_at or 0.0)
             if age < self.settle_seconds + SETTLE_GRACE_SECONDS:
-                self._not_before = time.monotonic() + 1.0
-                return
+                if now - self._young_refused_at >= 1.0:
+                    self._young_refusals += 1
+                    self._young_refused_at = now
+                    self._not_before = now + 1.0
+                if self._young_refusals > 1:
+                    return self.settle_advice()
+                return "The token may still be settling; waiting a second and retrying."
             self._rejections += 1
             if self._rejections > MAX_CONSECUTIVE_REJECTIONS:
                 msg = (
                     f"Coupa answered 401 to {self._rejections} requests in a row, each with a "
-                    f"freshly minted token for client '{self.client_id}'. The client may lack API "
-                    "access, or the instance clock disagrees with ours; check the client in "
-                    "Setup > Integrations > OAuth2/OpenID Connect Clients."
+                    f"freshly minted token for client '{self.client_id}'. "
+                    + (
+                        self.settle_advice()
+                        if self._young_refusals
+                        else "The client may lack API access, or the instance clock disagrees "
+                        "with ours; check the client in Setup > Integrations > OAuth2/OpenID "
+                        "Connect Clients."
+                    )
                 )
                 raise CoupaAuthError(msg, status=401)
             self.access_token = None
             self._minted_at = None
+            if self._young_refusals:
+                return self.settle_advice()
+            return "Minting a new token and retrying."

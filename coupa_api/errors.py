@@ -6,7 +6,12 @@ logs treat them as usual; the message is always one redacted paragraph.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+
+from coupa_api.exitcodes import ExitCode
+from coupa_api.redact import redact
 
 __all__ = [
     "CoupaAuthError",
@@ -21,6 +26,13 @@ __all__ = [
 
 class CoupaError(Exception):
     """Marker for every error whose message is written for the user (no traceback needed)."""
+
+    #: The process exit code when this error ends a run (coupa_api.cli).
+    exit_code: ClassVar[ExitCode] = ExitCode.FAILED
+
+    def __str__(self) -> str:
+        """The message, through the one redaction point (Coupa's words may echo a secret)."""
+        return redact(super().__str__())
 
 
 class CoupaFatalError(FatalAPIError, CoupaError):
@@ -39,7 +51,7 @@ class CoupaFatalError(FatalAPIError, CoupaError):
     ) -> None:
         super().__init__(message)
         self.status = status
-        self.coupa_errors = coupa_errors or []
+        self.coupa_errors = [redact(e) for e in coupa_errors or []]
 
 
 class CoupaScopeError(CoupaFatalError):

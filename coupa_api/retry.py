@@ -10,13 +10,15 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import ssl
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import backoff
 import requests
+from urllib3.util import parse_url
 
 from coupa_api.errors import RetriableAPIError
 
@@ -79,15 +81,88 @@ def retry_after_seconds(response: requests.Response) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def is_permanent(exc: BaseException) -> bool:
-    """A transport error that will not heal in seconds: the host name does not resolve.
+#: What a transport failure means for the run.
+DNS, REFUSED, TLS = "dns", "refused", "tls"
+_DNS_MARKERS = ("NameResolutionError", "Name or service not known", "nodename nor servname")
+_TLS_MARKERS = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed")
 
-    Retrying would only delay, by minutes, the message that `base_url` is wrong.
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """`exc` and what it wraps: requests -> urllib3 MaxRetryError -> reason -> OS error."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo and len(seen) < 32:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        nested = [getattr(current, "reason", None), current.__cause__, current.__context__]
+        nested += list(current.args)
+        todo.extend(e for e in nested if isinstance(e, BaseException))
+
+
+def transport_failure(exc: BaseException | None) -> str | None:
+    """DNS, REFUSED or TLS when `exc` is a connection that could not be made, else None.
+
+    A name that does not resolve and a certificate that does not verify never heal by
+    retrying. A refused connection may (a restart); the caller decides (see `with_retries`).
     """
-    text = repr(exc)
-    return isinstance(exc, requests.exceptions.ConnectionError) and any(
-        marker in text
-        for marker in ("NameResolutionError", "Name or service not known", "nodename nor servname")
+    if not isinstance(exc, requests.exceptions.ConnectionError):
+        return None
+    chain = list(_chain(exc))
+    text = " ".join(repr(e) for e in chain)
+    if any(isinstance(e, ssl.SSLCertVerificationError) for e in chain) or any(
+        marker in text for marker in _TLS_MARKERS
+    ):
+        return TLS
+    if any(marker in text for marker in _DNS_MARKERS):
+        return DNS
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "Connection refused" in text:
+        return REFUSED
+    return None
+
+
+def is_permanent(exc: BaseException | None) -> bool:
+    """A transport error that never heals: a host name that does not resolve, a bad certificate.
+
+    Retrying would only delay, by minutes, the message that `base_url` (or the CA bundle) is
+    wrong.
+    """
+    return transport_failure(exc) in {DNS, TLS}
+
+
+def transport_message(exc: BaseException, url: str) -> str | None:
+    """The sentence for a connection to `url` that could not be made, or None for others."""
+    kind = transport_failure(exc)
+    if kind is None:
+        return None
+    parts = parse_url(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if kind == DNS:
+        return (
+            f"Cannot resolve {parts.host}, the host in `base_url` ({origin}). Check the instance "
+            "name, e.g. https://acme.coupahost.com or https://acme.coupacloud.com."
+        )
+    if kind == TLS:
+        reason = next(
+            (
+                str(e.verify_message)
+                for e in _chain(exc)
+                if isinstance(e, ssl.SSLCertVerificationError)
+            ),
+            "certificate verify failed",
+        )
+        return (
+            f"The TLS certificate of {parts.host} could not be verified ({reason}); retrying "
+            "cannot fix that, so the run stops. Check that `base_url` names your Coupa instance "
+            f"({origin}) rather than a proxy or an address the certificate does not cover; behind "
+            "a TLS-inspecting proxy, point REQUESTS_CA_BUNDLE at your organisation's CA bundle."
+        )
+    return (
+        f"Nothing accepts connections at {parts.netloc} (`base_url` {origin}): the connection "
+        "was refused before the run had any answer from Coupa. Check the host and port in "
+        "`base_url` and that the instance (or the emulator) is running."
     )
 
 
@@ -97,11 +172,17 @@ def with_retries(
     logger: logging.Logger,
     *,
     giveup: Callable[[BaseException], bool] | None = None,
+    on_retry: Callable[[], None] | None = None,
 ) -> Callable[..., T]:
-    """Wrap `func` so that RETRIABLE_EXCEPTIONS are retried under `policy`."""
+    """Wrap `func` so that RETRIABLE_EXCEPTIONS are retried under `policy`.
+
+    `on_retry` is told of every retried attempt (the run's counters).
+    """
 
     def log_retry(details: Any) -> None:
         exc = details.get("exception")
+        if on_retry is not None:
+            on_retry()
         logger.warning(
             "Retrying in %.1f s (attempt %d of %d): %s",
             details.get("wait", 0.0),
@@ -111,7 +192,8 @@ def with_retries(
         )
 
     def log_giveup(details: Any) -> None:
-        if is_permanent(details.get("exception")):
+        exc = details.get("exception")
+        if is_permanent(exc) or (giveup is not None and giveup(exc)):
             return  # the caller turns it into a sentence about base_url
         logger.error(
             "Giving up after %d attempts in %.0f s: %s",

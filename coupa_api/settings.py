@@ -10,11 +10,13 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
+import requests
 from singer_sdk import typing as th
+from urllib3.exceptions import LocationParseError
+from urllib3.util import Url, parse_url
 
-from coupa_api.ratelimit import TokenBucket
+from coupa_api.ratelimit import DEFAULT_BURST, DEFAULT_RATE, RateController
 from coupa_api.retry import RetryPolicy
 
 SCOPE_PATTERN = re.compile(
@@ -78,11 +80,13 @@ CONNECTION_PROPERTIES: tuple[th.Property[Any], ...] = (
     th.Property(
         "max_requests_per_second",
         th.NumberType,
-        default=20,
+        default=25,
         title="Client-side rate limit (requests/s)",
         description=(
-            "Coupa documents 25 requests/s with a burst of 20; stay below it. 0 turns the "
-            "client-side limiter off (429s are still retried)."
+            "Requests per second for the whole run, shared by every stream and worker (Coupa "
+            "documents 25 with a burst of 20). Lower it if other integrations share the "
+            "client. A 429 halves the rate, which then recovers; Retry-After pauses every "
+            "worker. 0 turns client-side pacing off (429s are still retried)."
         ),
     ),
     th.Property(
@@ -104,6 +108,7 @@ CONNECTION_PROPERTIES: tuple[th.Property[Any], ...] = (
 
 def is_loopback(host: str) -> bool:
     """True for localhost and loopback addresses (where plain http is acceptable)."""
+    host = host.strip("[]").lower()  # urllib3 keeps IPv6 brackets: `[::1]`
     if host == "localhost":
         return True
     try:
@@ -120,29 +125,89 @@ def normalize_base_url(raw: str) -> str:
     return url
 
 
+def connected_url(url: str) -> Url:
+    r"""`url` as requests prepares it and urllib3 connects to it (never a second parser).
+
+    requests prepares the URL (IDNA, percent-encoding) and urllib3 parses the prepared URL to
+    pick the host it connects to; reading it any other way is how `http://REMOTE\@127.0.0.1`
+    once passed a loopback check while the connection (and the secret) went to REMOTE.
+
+    Raises:
+        ValueError: requests would refuse to send to `url`.
+    """
+    prepared = requests.PreparedRequest()
+    try:
+        prepared.prepare_url(url, None)
+        return parse_url(str(prepared.url))
+    except (requests.exceptions.RequestException, LocationParseError, UnicodeError) as exc:
+        raise ValueError(str(exc)) from exc
+    except ValueError:
+        raise
+
+
+def base_url_problem(raw: str) -> str | None:  # noqa: PLR0911 - one sentence per problem
+    """The one sentence that says why `base_url` cannot be used, or None when it can.
+
+    Everything is read from `connected_url`, the way the request will go out. A URL carrying
+    '@' is never echoed: what precedes it may be a password.
+    """
+    if not raw.strip():
+        return "`base_url` is missing: set it to your instance, e.g. https://acme.coupahost.com."
+    url = normalize_base_url(raw)
+    authority = re.split(r"[/?#]", url.split("://", 1)[-1], maxsplit=1)[0]
+    shown = "(not shown)" if "@" in raw else (raw if len(raw) <= 200 else raw[:200] + "…")
+    not_a_url = f"`base_url` '{shown}' is not a URL: write it as https://<instance>.coupahost.com."
+    if "\\" in raw:
+        return (
+            "`base_url` contains a backslash, which no Coupa URL has (a backslash lets "
+            "different parsers see different hosts); write it as https://<instance>.coupahost.com."
+        )
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        return not_a_url
+    try:
+        parts = connected_url(url)
+        written = parse_url(url)  # requests drops an empty '?' or '#'; our URLs append to it
+        token = connected_url(f"{url}/oauth2/token")
+    except (ValueError, LocationParseError):
+        return not_a_url
+    if parts.scheme not in {"http", "https"} or not parts.host:
+        return not_a_url
+    origin = f"{parts.scheme}://{parts.host}" + (f":{parts.port}" if parts.port else "")
+    if parts.auth is not None or "@" in authority:
+        return (
+            "`base_url` carries a user name or password before '@'; Coupa takes credentials "
+            f"only as `client_id` and `client_secret`. Write just {origin}."
+        )
+    if parts.query is not None or written.query is not None:
+        return f"`base_url` '{shown}' has a ?query; give only the instance, e.g. {origin}."
+    if parts.fragment is not None or written.fragment is not None:
+        return f"`base_url` '{shown}' has a #fragment; give only the instance, e.g. {origin}."
+    if parts.scheme == "http" and not is_loopback(parts.host):
+        return (
+            f"`base_url` '{shown}' uses plain http; Coupa serves only https. Use "
+            f"https://{parts.netloc} (plain http is allowed only for 127.0.0.1/localhost)."
+        )
+    if parts.path not in {None, "", "/"}:
+        return (
+            f"`base_url` '{shown}' has a path ({parts.path}); give only the instance, e.g. "
+            f"{origin}."
+        )
+    if (token.scheme, token.host, token.port, token.path) != (
+        parts.scheme,
+        parts.host,
+        parts.port,
+        "/oauth2/token",
+    ):
+        return not_a_url  # the URLs built from it would not go where it says
+    return None
+
+
 def connection_problems(config: Mapping[str, Any]) -> list[str]:
     """One sentence per connection setting that cannot work."""
     problems: list[str] = []
-    raw = str(config.get("base_url") or "")
-    parts = urlsplit(normalize_base_url(raw)) if raw else None
-    if not raw:
-        problems.append(
-            "`base_url` is missing: set it to your instance, e.g. https://acme.coupahost.com."
-        )
-    elif parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
-        problems.append(
-            f"`base_url` '{raw}' is not a URL: write it as https://<instance>.coupahost.com."
-        )
-    elif parts.scheme == "http" and not is_loopback(parts.hostname):
-        problems.append(
-            f"`base_url` '{raw}' uses plain http; Coupa serves only https. Use "
-            f"https://{parts.netloc} (plain http is allowed only for 127.0.0.1/localhost)."
-        )
-    elif parts.path not in {"", "/"}:
-        problems.append(
-            f"`base_url` '{raw}' has a path ({parts.path}); give only the instance, e.g. "
-            f"{parts.scheme}://{parts.netloc}."
-        )
+    raw = config.get("base_url")
+    if problem := base_url_problem(raw if isinstance(raw, str) else ""):
+        problems.append(problem)
     for key in ("client_id", "client_secret"):
         if not str(config.get(key) or "").strip():
             problems.append(
@@ -176,7 +241,7 @@ def retry_policy(config: Mapping[str, Any]) -> RetryPolicy:
     )
 
 
-def rate_limiter(config: Mapping[str, Any]) -> TokenBucket:
-    """The client-side limiter the settings ask for (burst 20, Coupa's documented burst)."""
-    rate = config.get("max_requests_per_second", 20)
-    return TokenBucket(float(rate) if rate else None, burst=20)
+def rate_limiter(config: Mapping[str, Any]) -> RateController:
+    """The run's one rate controller (Coupa's documented 25 requests/s, burst 20)."""
+    rate = config.get("max_requests_per_second", DEFAULT_RATE)
+    return RateController(float(rate) if rate else None, burst=DEFAULT_BURST)

@@ -114,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="without order_by, return id ascending (default: unstable order)",
     )
+    p.add_argument(
+        "--clock-offset-seconds",
+        type=float,
+        default=d.clock_offset_seconds,
+        help="seconds added to the instance clock (updated-at, Date header); default 0",
+    )
     return p  # fmt: skip
 
 
@@ -145,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             retry_after=args.retry_after,
             faults=args.faults,
             stable_order=args.stable_order,
+            clock_offset_seconds=args.clock_offset_seconds,
         )
     except ConfigError as exc:
         print(f"coupa-emulator: error: {exc}", file=sys.stderr)

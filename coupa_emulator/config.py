@@ -20,6 +20,7 @@ BEHAVIOUR_KNOBS: frozenset[str] = frozenset(
         "settle_seconds",
         "expires_in",
         "stable_order",
+        "clock_offset_seconds",
     }
 )
 
@@ -46,6 +47,9 @@ class EmulatorConfig:
     retry_after: float | None = None
     faults: list[dict[str, Any]] = field(default_factory=list)
     stable_order: bool = False
+    #: Seconds added to the instance's clock (new `updated-at` values and the `Date` header),
+    #: to play a Coupa whose clock disagrees with the client host's.
+    clock_offset_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         self.validate()

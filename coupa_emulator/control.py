@@ -81,6 +81,11 @@ class EmulatorControl:
         result: list[dict[str, Any]] = self._call("GET", f"records/{resource}")
         return result
 
+    def record_ids(self, resource: str) -> list[int]:
+        """The ids of every stored record of `resource`, ascending (no records built)."""
+        result: list[int] = self._call("GET", f"records/{resource}?fields=id")
+        return result
+
     def stats(self) -> dict[str, Any]:
         """Request, status, token-mint and in-flight counters."""
         result: dict[str, Any] = self._call("GET", "stats")

@@ -11,7 +11,8 @@ import orjson
 from coupa_emulator.config import ConfigError
 
 FAULT_KINDS = frozenset({"status", "drop", "truncate", "slow"})
-BODY_KINDS = frozenset({"html", "json", "xml", "text"})
+#: `echo` is a gateway that echoes the request (Authorization, query, form) in a JSON error.
+BODY_KINDS = frozenset({"html", "json", "xml", "text", "echo"})
 
 
 @dataclass
@@ -27,6 +28,7 @@ class FaultRule:
     body: str = "html"
     retry_after: float | None = None
     delay_s: float = 2.0
+    location: str | None = None
     seen: int = 0
     fired: int = 0
 
@@ -36,7 +38,7 @@ class FaultRule:
         if not isinstance(raw, dict):
             raise ConfigError(f"a fault rule must be a JSON object, got {raw!r}")
         known = {"kind", "path", "method", "after", "times", "status", "body", "retry_after",
-                 "delay_s"}  # fmt: skip
+                 "delay_s", "location"}  # fmt: skip
         unknown = sorted(set(raw) - known)
         if unknown:
             raise ConfigError(f"unknown fault rule key(s): {', '.join(unknown)}")
@@ -54,6 +56,7 @@ class FaultRule:
             body=str(raw.get("body", "html")),
             retry_after=None if raw.get("retry_after") is None else float(raw["retry_after"]),
             delay_s=float(raw.get("delay_s", 2.0)),
+            location=None if raw.get("location") is None else str(raw["location"]),
         )
         if rule.body not in BODY_KINDS:
             raise ConfigError(f"fault body must be one of {sorted(BODY_KINDS)}, got {rule.body!r}")
@@ -91,11 +94,18 @@ class Faults:
         return None
 
 
-def fault_body(rule: FaultRule) -> tuple[bytes, str]:
-    """A body like the ones proxies and load balancers really send with 5xx."""
+def fault_body(rule: FaultRule, echo: str = "") -> tuple[bytes, str]:
+    """A body like the ones proxies and load balancers really send with 5xx.
+
+    `echo` (the request as `echo` bodies repeat it) is used by `body: "echo"` only.
+    """
     reason = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
               504: "Gateway Timeout", 429: "Too Many Requests", 401: "Unauthorized",
               403: "Forbidden"}.get(rule.status, "Error")  # fmt: skip
+    if rule.body == "echo":
+        return orjson.dumps(
+            {"errors": {"error": [f"Rejected request: {echo}"]}}
+        ), "application/json"
     if rule.body == "json":
         if rule.status == 401:
             doc: dict[str, Any] = {"error": "invalid_token", "error_description": "Token revoked"}

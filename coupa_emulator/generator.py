@@ -9,6 +9,7 @@ nested stubs, a `custom-fields` object and legacy custom fields as top-level key
 
 from __future__ import annotations
 
+import bisect
 import random
 import zlib
 from collections.abc import Sequence
@@ -143,6 +144,11 @@ def make_index(seed: int, spec: ResourceSpec, n: int) -> Index:
     return Index(ids=ids, created=created, updated=updated)
 
 
+# Cores and stubs are pure functions of (seed, resource, id): a cache of them may be dropped at
+# any time. Bounded so that reading a large tenant does not keep every reference in memory.
+MAX_CACHED_REFS = 50_000  # every reference of a 200,000-invoice tenant: ~25 MB
+
+
 class Generator:
     """Builds records and reference stubs; reference picks use the initial id lists only."""
 
@@ -150,7 +156,6 @@ class Generator:
         self.seed = seed
         self.profile = profile
         self.ref_ids = ref_ids
-        self._pos: dict[str, dict[int, int]] = {}
         self._cores: dict[tuple[str, int], Record] = {}
         self._stubs: dict[tuple[str, int], Record | None] = {}
         self._salts: dict[str, int] = {}
@@ -165,12 +170,10 @@ class Generator:
         return random.Random(salt ^ rid)
 
     def pos(self, resource: str, rid: int) -> int:
-        """Position of `rid` in the initial id list (names and codes are chosen by it)."""
-        table = self._pos.get(resource)
-        if table is None:
-            table = {v: i for i, v in enumerate(self.ref_ids.get(resource, ()))}
-            self._pos[resource] = table
-        return table.get(rid, rid)
+        """Position of `rid` in the initial (ascending) id list; names and codes follow it."""
+        ids = self.ref_ids.get(resource, ())
+        i = bisect.bisect_left(ids, rid)
+        return i if i < len(ids) and ids[i] == rid else rid
 
     def pick(self, rng: random.Random, resource: str) -> int | None:
         """A reference chosen among the initial ids, so later inserts never change old records."""
@@ -214,6 +217,8 @@ class Generator:
         found = self._cores.get(key)
         if found is None:
             found = self._make_core(resource, rid)
+            if len(self._cores) >= MAX_CACHED_REFS:
+                self._cores.clear()
             self._cores[key] = found
         return found
 
@@ -280,9 +285,13 @@ class Generator:
         if rid is None:
             return None
         key = (resource, rid)
-        if key not in self._stubs:
-            self._stubs[key] = self._make_stub(resource, rid)
-        return self._stubs[key]
+        if key in self._stubs:
+            return self._stubs[key]
+        found = self._make_stub(resource, rid)
+        if len(self._stubs) >= MAX_CACHED_REFS:
+            self._stubs.clear()
+        self._stubs[key] = found
+        return found
 
     def _make_stub(self, resource: str, rid: int) -> Record | None:
         c = self.core(resource, rid)

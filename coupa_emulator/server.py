@@ -7,6 +7,7 @@ then the handler; it also keeps the request log and counters the control API rep
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import threading
 import time
 from types import TracebackType
@@ -14,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from coupa_emulator import admin, api
+from coupa_emulator import admin, api, timefmt
 from coupa_emulator.api import CLIENT_KEY, EMULATOR_KEY
 from coupa_emulator.config import EmulatorConfig
 from coupa_emulator.control import EmulatorControl
@@ -43,7 +44,7 @@ def _drop(request: web.Request) -> None:
 
 
 @web.middleware
-async def production(  # noqa: PLR0912 - the production pipeline, step by step
+async def production(  # noqa: PLR0912, PLR0915 - the production pipeline, step by step
     request: web.Request, handler: Any
 ) -> web.StreamResponse:
     """Everything between the socket and the handler that real Coupa traffic goes through."""
@@ -58,6 +59,7 @@ async def production(  # noqa: PLR0912 - the production pipeline, step by step
     try:
         if emu.config.latency_ms:
             await asyncio.sleep(emu.config.latency_ms / 1000.0)
+        timefmt.CLOCK["offset"] = emu.config.clock_offset_seconds
         if is_api:
             emu.apply_due_mutations()
             emu.api_requests += 1
@@ -69,8 +71,17 @@ async def production(  # noqa: PLR0912 - the production pipeline, step by step
             _drop(request)
             raise asyncio.CancelledError
         if rule is not None and rule.kind == "status":
-            body, content_type = fault_body(rule)
+            echo = ""
+            if rule.body == "echo":
+                form = await request.text()
+                echo = (
+                    f"Authorization: {request.headers.get('Authorization', '')}; "
+                    f"query: {request.rel_url.raw_query_string}; form: {form}"
+                )
+            body, content_type = fault_body(rule, echo)
             response = web.Response(status=rule.status, body=body, content_type=content_type)
+            if rule.location is not None:
+                response.headers["Location"] = rule.location
             if rule.retry_after is not None:
                 response.headers["Retry-After"] = f"{rule.retry_after:g}"
             if rule.status == 401:
@@ -93,6 +104,8 @@ async def production(  # noqa: PLR0912 - the production pipeline, step by step
             if rule is not None and rule.kind == "truncate":
                 response = _truncated(response)
         status, size = response.status, _body_size(response)
+        if emu.config.clock_offset_seconds:
+            response.headers["Date"] = email.utils.formatdate(timefmt.now_ts(), usegmt=True)
         return response
     finally:
         emu.in_flight -= 1

@@ -1,16 +1,19 @@
 """Tables of records: a compact index eagerly, records lazily, serialized JSON cached.
 
 A table keeps sorted ids and (updated-at, id) pairs so that keyset pages and updated-at
-windows are a bisect away; records come from the generator on first use, or from
-`overrides` once something (a write or a scripted mutation) has changed them.
+windows are a bisect away. A record is a pure function of (seed, resource, id, stamps), so
+only what cannot be regenerated is kept for good: `overrides`, the records a write or a
+scripted mutation changed. Everything else is rebuilt on demand; the serialized JSON of
+recently served records sits in one LRU cache bounded in bytes, so memory stays flat however
+many records are served.
 """
 
 from __future__ import annotations
 
 import bisect
 import random
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from itertools import islice
 from typing import Any
 
 import orjson
@@ -24,7 +27,7 @@ from coupa_emulator.generator import (
 from coupa_emulator.resources import GENERATION_ORDER, RESOURCES, ResourceSpec, count_for
 from coupa_emulator.timefmt import fmt, now_ts, parse_instant
 
-MAX_CACHED = 60_000
+CACHE_BYTES = 128 * 1024**2  # serialized records kept, all tables together (~24,000 invoices)
 LINE_ID_BASE = 10_000_000
 
 # Natural keys a reference may be given by in writes (reference §10.2), id always allowed.
@@ -42,6 +45,40 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+class ByteCache:
+    """Serialized records by (resource, id), least recently used evicted past `budget` bytes."""
+
+    def __init__(self, budget: int = CACHE_BYTES) -> None:
+        self.budget = budget
+        self.size = 0
+        self._items: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: tuple[str, int]) -> bytes | None:
+        """The cached bytes, marked as recently used; None on a miss."""
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[str, int], data: bytes) -> None:
+        """Remember `data`, evicting the least recently used entries past the budget."""
+        self.pop(key)
+        self._items[key] = data
+        self.size += len(data)
+        while self.size > self.budget and len(self._items) > 1:
+            _, old = self._items.popitem(last=False)
+            self.size -= len(old)
+
+    def pop(self, key: tuple[str, int]) -> None:
+        """Forget one entry (its record changed)."""
+        old = self._items.pop(key, None)
+        if old is not None:
+            self.size -= len(old)
+
+
 class Table:
     """One resource's records plus the indexes that make common queries cheap."""
 
@@ -54,7 +91,7 @@ class Table:
         self.updated: dict[int, int] = dict(zip(index.ids, index.updated, strict=True))
         self.by_updated: list[tuple[int, int]] = sorted(zip(index.updated, index.ids, strict=True))
         self.overrides: dict[int, Record] = {}
-        self.cache: dict[int, bytes] = {}
+        self.cache = store.cache
         self.next_line_id = LINE_ID_BASE
         self._natural: dict[str, dict[str, set[int]]] = {}
 
@@ -67,7 +104,8 @@ class Table:
     # ---- reading -------------------------------------------------------------------------
     def get_bytes(self, rid: int) -> bytes:
         """Serialized JSON of the current record (cached: full pages then cost a join)."""
-        found = self.cache.get(rid)
+        key = (self.spec.name, rid)
+        found = self.cache.get(key)
         if found is not None:
             return found
         record = self.overrides.get(rid)
@@ -75,11 +113,9 @@ class Table:
             record = self.store.generator.record(
                 self.spec, rid, self.created[rid], self.updated[rid]
             )
-        data = orjson.dumps(record)
-        if len(self.cache) >= MAX_CACHED:
-            for key in list(islice(self.cache, MAX_CACHED // 4)):
-                del self.cache[key]
-        self.cache[rid] = data
+        # A tight copy: orjson's result keeps its growth buffer, about twice the payload.
+        data = bytes(memoryview(orjson.dumps(record)))
+        self.cache.put(key, data)
         return data
 
     def get(self, rid: int) -> Record:
@@ -122,7 +158,7 @@ class Table:
         self.updated[rid] = stamp
         bisect.insort(self.by_updated, (stamp, rid))
         self.overrides[rid] = record
-        self.cache.pop(rid, None)
+        self.cache.pop((self.spec.name, rid))
         self._natural.clear()
 
     def touch(self, rid: int, stamp: int) -> None:
@@ -160,6 +196,7 @@ class Store:
         self.seed = seed
         self.profile = profile
         self.rng = random.Random(f"{seed}:writes")
+        self.cache = ByteCache()
         resolved = {
             name: (counts or {}).get(name, count_for(spec, scale))
             for name, spec in RESOURCES.items()

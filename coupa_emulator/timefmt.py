@@ -25,9 +25,14 @@ def fmt(ts: int) -> str:
     return datetime.fromtimestamp(ts, INSTANCE_TZ).isoformat()
 
 
+#: The instance clock's offset from the host's (the `clock_offset_seconds` knob; one value per
+#: process, set by the server for every request).
+CLOCK = {"offset": 0.0}
+
+
 def now_ts() -> int:
-    """Now, to the second (Coupa timestamps carry no fractions)."""
-    return int(datetime.now(UTC).timestamp())
+    """Now on the instance's clock, to the second (Coupa timestamps carry no fractions)."""
+    return int(datetime.now(UTC).timestamp() + CLOCK["offset"])
 
 
 def local_ts(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> int:

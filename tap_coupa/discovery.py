@@ -13,13 +13,18 @@ import copy
 import logging
 import re
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from coupa_api.client import CoupaClient
 from coupa_api.errors import CoupaFatalError, CoupaScopeError
 from coupa_api.query import PAGE_SIZE
+from tap_coupa.custom_fields import add_custom_columns
+from tap_coupa.field_types import documented_types, harmonise, typed
 
 Schema = dict[str, Any]
+#: Streams sampled at the same time during discovery.
+SAMPLE_WORKERS = 8
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
@@ -44,12 +49,18 @@ def sample(
     return [row for row in page if isinstance(row, dict)] if isinstance(page, list) else []
 
 
-def extend_schema(base: Schema, rows: Iterable[Mapping[str, Any]]) -> Schema:
-    """`base` plus a typed property for every key seen in `rows` that `base` lacks."""
+def extend_schema(
+    base: Schema, rows: Iterable[Mapping[str, Any]], known: Mapping[str, Schema] | None = None
+) -> Schema:
+    """`base` plus a typed property for every key seen in `rows` that `base` lacks.
+
+    `known` maps names other streams document to their types (tap_coupa.field_types), so a
+    key keeps one type across streams even when this sample holds only nulls.
+    """
     schema = copy.deepcopy(base)
     rows = list(rows)
     if rows:
-        _extend_object(schema, rows)
+        _extend_object(schema, rows, known or {})
     return schema
 
 
@@ -70,7 +81,7 @@ def _kind(value: Any) -> str | None:
     return None
 
 
-def infer(values: Iterable[Any]) -> Schema:
+def infer(values: Iterable[Any], known: Mapping[str, Schema] | None = None) -> Schema:
     """A nullable JSON schema that admits every value seen (all-null -> nullable string)."""
     by_kind: dict[str, list[Any]] = {}
     for value in values:
@@ -91,33 +102,35 @@ def infer(values: Iterable[Any]) -> Schema:
             "properties": {},
             "additionalProperties": True,
         }
-        _extend_object(schema, seen)
+        _extend_object(schema, seen, known or {})
         return schema
     if kind == "array":
         items = [item for value in seen for item in value]
-        return {"type": ["array", "null"], "items": infer(items) if items else {}}
+        return {"type": ["array", "null"], "items": infer(items, known) if items else {}}
     schema = {"type": [kind, "null"]}
     if kind == "string" and all(_TIMESTAMP.match(v) for v in seen):
         schema["format"] = "date-time"
     return schema
 
 
-def _extend_object(schema: Schema, rows: list[Mapping[str, Any]]) -> None:
+def _extend_object(
+    schema: Schema, rows: list[Mapping[str, Any]], known: Mapping[str, Schema]
+) -> None:
     properties: dict[str, Schema] = schema.setdefault("properties", {})
     keys: dict[str, None] = {}
     for row in rows:
         keys.update(dict.fromkeys(row))
     for key in keys:
         values = [row.get(key) for row in rows if isinstance(row, Mapping)]
-        known = properties.get(key)
-        if known is None:
-            properties[key] = infer(values)
-        elif "object" in _types(known) and "properties" in known:
-            _extend_object(known, [v for v in values if isinstance(v, Mapping)])
-        elif "array" in _types(known) and isinstance(known.get("items"), dict):
+        declared = properties.get(key)
+        if declared is None:
+            properties[key] = typed(key, values, known, infer(values, known))
+        elif "object" in _types(declared) and "properties" in declared:
+            _extend_object(declared, [v for v in values if isinstance(v, Mapping)], known)
+        elif "array" in _types(declared) and isinstance(declared.get("items"), dict):
             nested = [i for v in values if isinstance(v, list) for i in v if isinstance(i, Mapping)]
-            if nested and "properties" in known["items"]:
-                _extend_object(known["items"], nested)
+            if nested and "properties" in declared["items"]:
+                _extend_object(declared["items"], nested, known)
 
 
 def _types(schema: Schema) -> set[str]:
@@ -129,31 +142,45 @@ def discover_schemas(
     client: CoupaClient,
     streams: Iterable[Any],
     logger: logging.Logger,
+    *,
+    custom_columns: bool = True,
 ) -> dict[str, Schema]:
     """Schemas for every stream class, extended from samples of this instance.
 
     A stream whose scope the client lacks keeps its static schema, with a warning: it cannot be
-    synced until the scope is granted, but the rest of the catalog is still useful.
+    synced until the scope is granted, but the rest of the catalog is still useful. Every
+    column name gets one type across streams (tap_coupa.field_types) and, with
+    `custom_columns`, each custom field a column of its own (tap_coupa.custom_fields).
     """
+    streams = list(streams)
+    known = documented_types(cls.base_schema for cls in streams)
     schemas: dict[str, Schema] = {}
     samples: dict[str, list[dict[str, Any]]] = {}
+    # Sample every stream at once: the run's rate controller paces the requests.
+    with ThreadPoolExecutor(SAMPLE_WORKERS, thread_name_prefix="discovery") as pool:
+        pending = {
+            cls.name: pool.submit(
+                sample,
+                client,
+                f"/api/{cls.resource or cls.name}",
+                cls.scope,
+                ordered_by_update=isinstance(getattr(cls, "replication_key", None), str),
+            )
+            for cls in streams
+            if getattr(cls, "parent_stream_type", None) is None
+        }
     for cls in streams:
         parent = getattr(cls, "parent_stream_type", None)
         if parent is None:
             try:
-                rows = sample(
-                    client,
-                    f"/api/{cls.resource or cls.name}",
-                    cls.scope,
-                    ordered_by_update=isinstance(getattr(cls, "replication_key", None), str),
-                )
+                rows = pending[cls.name].result()
             except CoupaScopeError as exc:
                 logger.warning(
                     "Discovery of '%s' used its documented schema only: %s", cls.name, exc
                 )
                 rows = []
             samples[cls.name] = rows
-            schemas[cls.name] = extend_schema(cls.base_schema, rows)
+            schemas[cls.name] = extend_schema(cls.base_schema, rows, known)
     for cls in streams:
         parent = getattr(cls, "parent_stream_type", None)
         if parent is not None:
@@ -164,5 +191,9 @@ def discover_schemas(
                 for line in (row.get(cls.lines_key) or [])
                 if isinstance(line, Mapping)
             ]
-            schemas[cls.name] = extend_schema(cls.base_schema, lines)
+            schemas[cls.name] = extend_schema(cls.base_schema, lines, known)
+    for name, schema in schemas.items():
+        harmonise(schema)
+        if custom_columns:
+            schemas[name] = add_custom_columns(schema)
     return schemas

@@ -34,6 +34,29 @@ TAP_PROPERTIES: tuple[th.Property[Any], ...] = (
         ),
     ),
     th.Property(
+        "max_concurrency",
+        th.IntegerType,
+        default=8,
+        title="Concurrent requests per stream",
+        description=(
+            "Id ranges of one stream read at the same time (work-stealing keyset partitions). "
+            "The run's rate controller (`max_requests_per_second`) still paces every request, "
+            "so more workers hide slow pages without exceeding Coupa's limit. 1 reads one page "
+            "at a time."
+        ),
+    ),
+    th.Property(
+        "custom_fields_as_columns",
+        th.BooleanType,
+        default=True,
+        title="Custom fields as columns",
+        description=(
+            "Discovery adds a typed top-level column `custom-fields__<name>` for every custom "
+            "field of this tenant (the `custom-fields` object stays too), so loaders make real "
+            "columns of them."
+        ),
+    ),
+    th.Property(
         "filters",
         th.ObjectType(additional_properties=th.ObjectType(additional_properties=th.StringType)),
         title="Server-side filters per stream",
@@ -66,6 +89,13 @@ def tap_problems(config: Mapping[str, Any], stream_names: Collection[str]) -> li
     if lookback is not None and (not isinstance(lookback, int) or lookback < 0):
         problems.append(
             f"`lookback_window` is {lookback!r}; give a whole number of seconds, 0 or more."
+        )
+    workers = config.get("max_concurrency")
+    if workers is not None and (
+        not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 64
+    ):
+        problems.append(
+            f"`max_concurrency` is {workers!r}; give a whole number from 1 to 64 (default 8)."
         )
     filters = config.get("filters") or {}
     for stream, params in filters.items():

@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import (
     CapabilitiesEnum,
@@ -16,24 +15,29 @@ from singer_sdk.helpers.capabilities import (
     TapCapabilities,
 )
 
-from coupa_api.cli import explain_errors
+from coupa_api.cli import CoupaPluginMixin, explain_errors
 from coupa_api.client import CoupaClient
+from coupa_api.scopecheck import SCOPES_TEST
 from coupa_api.settings import CONNECTION_PROPERTIES, connection_problems
+from tap_coupa import connection_check
 from tap_coupa.client import CoupaStream
 from tap_coupa.discovery import discover_schemas
+from tap_coupa.output import BufferedMsgSpecWriter
 from tap_coupa.settings import TAP_PROPERTIES, tap_problems
+from tap_coupa.stats import StreamStats
 from tap_coupa.streams import STREAMS
 
 
-class TapCoupa(Tap):
+class TapCoupa(CoupaPluginMixin, Tap):
     """Singer tap for Coupa's Core REST API: incremental, keyset-paged, custom-field aware."""
 
     name = "tap-coupa"
     config_jsonschema = th.PropertiesList(*CONNECTION_PROPERTIES, *TAP_PROPERTIES).to_dict()
     #: Discovery samples the instance (custom fields differ per tenant), so it needs config.
     dynamic_catalog = True
-    #: msgspec instead of simplejson: the SDK's default writer is a third of the tap's CPU.
-    message_writer_class = MsgSpecWriter
+    #: msgspec instead of simplejson (the SDK's default writer is a third of the tap's CPU),
+    #: and no flush per message (tap_coupa.output).
+    message_writer_class = BufferedMsgSpecWriter
     capabilities: ClassVar[list[CapabilitiesEnum]] = [
         TapCapabilities.CATALOG,
         TapCapabilities.STATE,
@@ -49,6 +53,11 @@ class TapCoupa(Tap):
     def coupa(self) -> CoupaClient:
         """The run's one connection: token, limiter and retry policy shared by every stream."""
         return CoupaClient(self.config, scopes=self.required_scopes, logger=self.logger)
+
+    @cached_property
+    def stats(self) -> dict[str, StreamStats]:
+        """Per-stream counters (tap_coupa.stats), filled in as streams read; for progress."""
+        return {}
 
     def required_scopes(self) -> list[str]:
         """The `scopes` setting, or the least set the selected streams need."""
@@ -79,13 +88,33 @@ class TapCoupa(Tap):
         if catalog is not None:
             schemas = {entry.tap_stream_id: entry.schema.to_dict() for entry in catalog.streams}
         else:
-            schemas = discover_schemas(self.coupa, STREAMS, self.logger)
+            schemas = discover_schemas(
+                self.coupa,
+                STREAMS,
+                self.logger,
+                custom_columns=bool(self.config.get("custom_fields_as_columns", True)),
+            )
         return [cls(self, schema=schemas.get(cls.name)) for cls in STREAMS]  # type: ignore[misc]
+
+    @classmethod
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        """`--test=scopes` checks the client's access (tap_coupa.connection_check)."""
+        if value == SCOPES_TEST:
+            ctx.exit(int(connection_check.run(cls, ctx)))
+        super().cb_test(ctx, param, value)
 
     @classmethod
     def get_singer_command(cls) -> click.Command:
         """The SDK's command, reporting Coupa errors as sentences instead of tracebacks."""
-        return explain_errors(super().get_singer_command(), cls.logger)
+        command = super().get_singer_command()
+        for param in command.params:
+            if param.name == "test" and isinstance(param, click.Option):
+                param.help = (
+                    f"{param.help} Use --test={SCOPES_TEST} (after --config and --catalog) to "
+                    "check, with one cheap request per selected stream, that the OAuth client "
+                    "may read each, and which scope to grant otherwise."
+                )
+        return explain_errors(command, cls.logger)
 
 
 def main() -> Any:

@@ -1,8 +1,10 @@
 """Every input record ends with exactly one outcome; the ledger counts them and keeps the bad ones.
 
-Outcomes: created, updated, unchanged (a re-sent identical invoice; no write), conflict (the
-invoice exists but Coupa no longer lets it change), rejected (schema, key, or Coupa refused it)
-and skipped (a record of a stream the target does not write, with `on_unsupported_stream: skip`).
+Outcomes: created, updated, unchanged (a re-sent identical invoice; no write), submitted (with
+`submit: true`, an identical invoice found still a draft, e.g. left by an interrupted run, and
+submitted now), conflict (the invoice exists but Coupa no longer lets it change), rejected
+(unreadable, schema, key, or Coupa refused it) and skipped (a record of a stream the target does
+not write). Records finish in any order when the pool writes concurrently, so the ledger locks.
 Conflicts and rejections go to the dead-letter file, one JSON object per line, written and
 synced before the record counts as done, so a STATE emitted after it never acknowledges a
 record that is neither in Coupa nor in the file.
@@ -15,6 +17,7 @@ import enum
 import json
 import logging
 import os
+import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from coupa_api.redact import redact
+from target_coupa.poison import escape, escaped
 
 
 class Outcome(enum.StrEnum):
@@ -30,6 +34,7 @@ class Outcome(enum.StrEnum):
     CREATED = "created"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
+    SUBMITTED = "submitted"
     CONFLICT = "conflict"
     REJECTED = "rejected"
     SKIPPED = "skipped"
@@ -53,18 +58,24 @@ class RecordOutcome:
     record: Mapping[str, Any] | None = field(default=None, repr=False)
 
     def dead_letter(self, secrets: Sequence[str]) -> dict[str, Any]:
-        """The dead-letter line: key, HTTP status, Coupa's messages, and the record itself."""
-        return {
-            "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "stream": self.stream,
-            "outcome": self.outcome.value,
-            "stage": self.stage,
-            "key": self.key,
-            "coupa_id": self.coupa_id,
-            "status": self.status,
-            "errors": [redact(str(e), *secrets) for e in self.errors],
-            "record": self.record,
-        }
+        """The dead-letter line: key, HTTP status, Coupa's messages, and the record itself.
+
+        Text that cannot be UTF-8 (a poison record) is escaped, so the line can always be written.
+        """
+        entry: dict[str, Any] = escaped(
+            {
+                "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "stream": self.stream,
+                "outcome": self.outcome.value,
+                "stage": self.stage,
+                "key": self.key,
+                "coupa_id": self.coupa_id,
+                "status": self.status,
+                "errors": [redact(escape(str(e)), *secrets) for e in self.errors],
+                "record": self.record,
+            }
+        )
+        return entry
 
 
 class OutcomeLedger:
@@ -86,6 +97,7 @@ class OutcomeLedger:
         self.counts: Counter[Outcome] = Counter()
         self.dead_letters = 0
         self._file: IO[str] | None = None
+        self._lock = threading.Lock()
 
     @property
     def received(self) -> int:
@@ -99,10 +111,11 @@ class OutcomeLedger:
 
     def add(self, result: RecordOutcome) -> None:
         """Count `result`; dead-letter it (durably) if it is a conflict or a rejection."""
-        if result.outcome in DEAD_LETTERED and self.dead_letter_path is not None:
-            self._append(result.dead_letter(self.secrets))
-            self.dead_letters += 1
-        self.counts[result.outcome] += 1
+        with self._lock:
+            if result.outcome in DEAD_LETTERED and self.dead_letter_path is not None:
+                self._append(result.dead_letter(self.secrets))
+                self.dead_letters += 1
+            self.counts[result.outcome] += 1
 
     def _append(self, entry: dict[str, Any]) -> None:
         if self._file is None:
@@ -126,4 +139,9 @@ class OutcomeLedger:
         where = ""
         if self.dead_letters and self.dead_letter_path is not None:
             where = f"; {self.dead_letters} dead-lettered to {self.dead_letter_path}"
+        if dry_run:
+            where += (
+                "; no STATE emitted, so bookmarks stay where they were and the real run "
+                "writes every invoice this one looked at"
+            )
         return f"{prefix}{self.received} records received: {parts}{where}."

@@ -91,6 +91,12 @@ class InvoiceKey:
         """The key as written to dead letters and logs."""
         return {"supplier": self.supplier, "invoice-number": self.invoice_number}
 
+    @property
+    def ident(self) -> tuple[str, str, str]:
+        """A hashable identity: supplier key name, its value, the invoice number."""
+        key, value = next(iter(self.supplier.items()))
+        return (key, str(value).strip(), self.invoice_number)
+
     def lookup_params(self) -> dict[str, Any]:
         """Query parameters that find this invoice: `invoice-number=..&supplier[number]=..`."""
         key, value = next(iter(self.supplier.items()))
@@ -249,7 +255,8 @@ def plan_update(request: InvoiceRequest, existing: Mapping[str, Any]) -> UpdateP
     ]
     payload = {k: v for k, v in request.header.items() if k not in KEY_FIELDS}
     if request.lines is not None:
-        current = [e for e in existing.get(LINES) or [] if isinstance(e, Mapping)]
+        have = existing.get(LINES)
+        current = [e for e in have if isinstance(e, Mapping)] if isinstance(have, list) else []
         line_payloads: list[dict[str, Any]] = []
         for line, found in match_lines(request.lines, current):
             if line is None and found is not None:

@@ -35,7 +35,9 @@ TARGET_PROPERTIES: tuple[th.Property[Any], ...] = (
         title="Dry run",
         description=(
             "Look invoices up, resolve every reference and validate, log what would be "
-            "created, updated or refused, and write nothing to Coupa (nor a dead-letter file)."
+            "created, updated or refused, and write nothing to Coupa (nor a dead-letter file). "
+            "Emits no STATE, so bookmarks stay put and the real run that follows writes "
+            "every invoice."
         ),
     ),
     th.Property(
@@ -45,7 +47,7 @@ TARGET_PROPERTIES: tuple[th.Property[Any], ...] = (
         title="Allow failures",
         description=(
             "Exit 0 even when records were rejected (they are still dead-lettered and counted). "
-            "Without it, any rejected record makes the run exit 1 after everything else is written."
+            "Without it, any rejected record makes the run exit 3 after everything else is written."
         ),
     ),
     th.Property(
@@ -64,8 +66,22 @@ TARGET_PROPERTIES: tuple[th.Property[Any], ...] = (
         default=False,
         title="Submit created invoices",
         description=(
-            "Submit each invoice the run creates for approval (PUT /api/invoices/<id>/submit). "
-            "Updated invoices stay as they are; nothing is ever approved, paid or deleted."
+            "Submit for approval (PUT /api/invoices/<id>/submit) every invoice the run leaves "
+            "a draft: created, updated, or found identical but still a draft (a run stopped "
+            "between create and submit is finished this way). Nothing is ever approved, paid "
+            "or deleted."
+        ),
+    ),
+    th.Property(
+        "max_concurrency",
+        th.IntegerType,
+        default=8,
+        title="Concurrent writers",
+        description=(
+            "Invoices written at the same time (look-ups go 50 invoices per request). Every "
+            "request still goes through the one rate limiter, so this only fills the request "
+            "budget; records of the same invoice are applied in input order and STATE is "
+            "emitted only after every record before it. 1 writes one invoice at a time."
         ),
     ),
     th.Property(
@@ -75,8 +91,10 @@ TARGET_PROPERTIES: tuple[th.Property[Any], ...] = (
         allowed_values=list(UNSUPPORTED_STREAM_CHOICES),
         title="Unsupported streams",
         description=(
-            "What to do with a stream other than `invoices`: `error` stops the run naming the "
-            "supported streams; `skip` logs a warning and counts its records as skipped."
+            "What to do with a stream other than `invoices` (and `invoice_lines`, always ignored "
+            "with a note: lines travel inside invoices): `error` stops the run at the stream's "
+            "SCHEMA, naming the supported streams; `skip` logs a warning and counts its records "
+            "as skipped."
         ),
     ),
 )
@@ -89,6 +107,12 @@ def target_problems(config: Mapping[str, Any]) -> list[str]:
         value = config.get(key)
         if value is not None and not isinstance(value, bool):
             problems.append(f"`{key}` is {value!r}; write true or false.")
+    concurrency = config.get("max_concurrency")
+    whole = isinstance(concurrency, int) and not isinstance(concurrency, bool)
+    if concurrency is not None and not (whole and 1 <= concurrency <= 64):
+        problems.append(
+            f"`max_concurrency` is {concurrency!r}; write a whole number from 1 to 64 (default 8)."
+        )
     choice = config.get("on_unsupported_stream")
     if choice is not None and choice not in UNSUPPORTED_STREAM_CHOICES:
         problems.append(

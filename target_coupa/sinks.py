@@ -1,9 +1,9 @@
-"""Sinks: `invoices` records go to Coupa one at a time; other streams are refused or skipped.
+"""Sinks: `invoices` records go to the target's write pool; other streams are skipped or refused.
 
-A RecordSink writes each record before the next one is read, so when the target emits a
-STATE every record before it has an outcome (see TargetCoupa). singer-sdk stops the whole run
-on the first bad record; here a record that fails the schema, lacks its key or is refused by
-Coupa is rejected on its own and the run goes on.
+The pool (target_coupa.pool) writes concurrently and tells the target when a STATE may go out.
+singer-sdk stops the whole run on the first bad record; here a record that cannot be read,
+fails the schema, lacks its key or is refused by Coupa is rejected on its own and the run goes
+on.
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import RecordSink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator, JSONSchemaValidator
 
-from coupa_api.errors import CoupaFatalError, CoupaScopeError
-from coupa_api.retry import RETRIABLE_EXCEPTIONS
 from target_coupa.outcomes import Outcome, RecordOutcome
-from target_coupa.payloads import PayloadError, key_of, request_from
-from target_coupa.writer import InvoiceWriter, WriteAbortedError, WriteResult
+from target_coupa.payloads import InvoiceKey, PayloadError, key_of, request_from
+from target_coupa.poison import escape, problem_of
+from target_coupa.writer import InvoiceWriter, WriteResult
 
 if TYPE_CHECKING:
     from target_coupa.target import TargetCoupa
@@ -105,38 +104,40 @@ class InvoiceSink(CoupaSink):
         return self.coupa_target.writer
 
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
-        """Give the record exactly one outcome; raise only when the whole run must stop."""
+        """Give the record exactly one outcome; raise only when the whole run must stop.
+
+        What can be told from the record alone (unreadable text, no key, schema) is decided
+        here, at once; the rest goes to the target's write pool, which reports back in
+        `_done` from a worker thread.
+        """
         self.coupa_target.start_writing()  # first record: token with the write scopes
         problem = None
         if isinstance(self._validator, RememberingValidator):
             problem = self._validator.problem_for(record)
+        if text := problem_of(record):
+            try:
+                known: Mapping[str, Any] | None = key_of(record).as_dict()
+            except PayloadError:
+                known = None
+            self._reject(record, known, text, "text")
+            return
         try:
             key = key_of(record)
         except PayloadError as exc:
-            result = WriteResult(Outcome.REJECTED, errors=(str(exc),), stage="key")
-            self._report(record, None, result)
+            self._reject(record, None, str(exc), "key")
             return
         if problem is not None:
-            result = WriteResult(Outcome.REJECTED, errors=(problem,), stage="schema")
-            self._report(record, key.as_dict(), result)
+            self._reject(record, key.as_dict(), problem, "schema")
             return
         request = request_from(record)
-        try:
-            if self.coupa_target.dry_run:
-                result = self.writer.preview(request)
-            else:
-                result = self.writer.upsert(request)
-        except (CoupaScopeError, WriteAbortedError):
-            raise
-        except CoupaFatalError as exc:
-            errors = tuple(exc.coupa_errors) or (str(exc),)
-            result = WriteResult(Outcome.REJECTED, status=exc.status, errors=errors, stage="lookup")
-        except RETRIABLE_EXCEPTIONS as exc:
-            msg = (
-                f"Coupa stayed unreachable while writing {key} ({exc}); giving up. Records after "
-                "the last emitted STATE were not acknowledged: run again to resume."
-            )
-            raise WriteAbortedError(msg) from exc
+        self.coupa_target.pool.submit(key, request, lambda result: self._done(record, key, result))
+
+    def _reject(
+        self, record: Mapping[str, Any], key: Mapping[str, Any] | None, why: str, stage: str
+    ) -> None:
+        self._report(record, key, WriteResult(Outcome.REJECTED, errors=(why,), stage=stage))
+
+    def _done(self, record: Mapping[str, Any], key: InvoiceKey, result: WriteResult) -> None:
         self._log(key, result)
         self._report(record, key.as_dict(), result)
 
@@ -157,12 +158,18 @@ class InvoiceSink(CoupaSink):
         )
         if result.outcome is Outcome.REJECTED and key is None:
             self.logger.warning("Rejected a record without a usable key: %s", result.errors[0])
+        elif result.outcome is Outcome.REJECTED and result.stage in ("schema", "text"):
+            shown = escape(str(key))
+            self.logger.warning("Rejected the record %s: %s", shown, result.errors[0])
 
     def _log(self, key: Any, result: WriteResult) -> None:
         verb = {
             Outcome.CREATED: "would create" if self.coupa_target.dry_run else "created",
             Outcome.UPDATED: "would update" if self.coupa_target.dry_run else "updated",
             Outcome.UNCHANGED: "left unchanged",
+            Outcome.SUBMITTED: "would submit the draft"
+            if self.coupa_target.dry_run
+            else ("submitted the draft"),
             Outcome.CONFLICT: "conflict, not touched",
             Outcome.REJECTED: "rejected",
         }.get(result.outcome, result.outcome.value)
@@ -179,6 +186,14 @@ class InvoiceSink(CoupaSink):
 class SkippedStreamSink(CoupaSink):
     """A stream the target does not write, with `on_unsupported_stream: skip`: count, ignore."""
 
+    def get_validator(self) -> BaseJSONSchemaValidator | None:
+        """Nothing is written, so nothing is validated."""
+        return None
+
+    def _validate_and_parse(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Taken as it is: no per-field warnings about a stream that is not written."""
+        return record
+
     def setup(self) -> None:
         """Say once per stream that its records are skipped, and why."""
         self.logger.warning("%s", self.coupa_target.unsupported_message(self.stream_name))
@@ -186,3 +201,19 @@ class SkippedStreamSink(CoupaSink):
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
         """Count the record as skipped; nothing is written."""
         self.report(RecordOutcome(outcome=Outcome.SKIPPED, stream=self.stream_name))
+
+
+class IgnoredLinesSink(SkippedStreamSink):
+    """`invoice_lines` next to `invoices`: redundant (lines travel inside each invoice).
+
+    Accepted and counted as skipped with one note when its SCHEMA arrives, whatever
+    `on_unsupported_stream` says: a tap that selects lines as well must not fail the run.
+    """
+
+    def setup(self) -> None:
+        """One note, before any of its records."""
+        self.logger.info(
+            "Ignoring stream '%s': invoice lines are written from the `invoice-lines` inside "
+            "each `invoices` record, so its records are counted as skipped.",
+            self.stream_name,
+        )

@@ -18,11 +18,15 @@ from singer_sdk.helpers.capabilities import (
 )
 from singer_sdk.sinks import Sink
 
-from coupa_api.cli import explain_errors
+from coupa_api.cli import CoupaPluginMixin, explain_errors
 from coupa_api.client import CoupaClient
 from coupa_api.errors import CoupaError
+from coupa_api.exitcodes import ExitCode
 from coupa_api.settings import CONNECTION_PROPERTIES, connection_problems
-from target_coupa.outcomes import OutcomeLedger
+from target_coupa import connection_check
+from target_coupa.outcomes import Outcome, OutcomeLedger, RecordOutcome
+from target_coupa.pool import DEFAULT_MAX_CONCURRENCY, WritePool
+from target_coupa.reading import TolerantReader, unreadable_reason
 from target_coupa.references import ReferenceResolver
 from target_coupa.settings import (
     DEFAULT_DEAD_LETTER_PATH,
@@ -30,32 +34,44 @@ from target_coupa.settings import (
     TARGET_PROPERTIES,
     target_problems,
 )
-from target_coupa.sinks import InvoiceSink, SkippedStreamSink
+from target_coupa.sinks import IgnoredLinesSink, InvoiceSink, SkippedStreamSink
 from target_coupa.writer import InvoiceWriter
 
 #: Streams the target writes, and the sink that writes each.
 SUPPORTED_STREAMS: dict[str, type[Sink]] = {"invoices": InvoiceSink}
 
+#: Streams accepted and ignored (one note, records counted as skipped): their content is
+#: already inside `invoices`, so a tap that selects them too must not fail the run.
+IGNORED_STREAMS: dict[str, type[Sink]] = {"invoice_lines": IgnoredLinesSink}
+
 #: Why a stream is not supported, when there is more to say than "it is not invoices".
-UNSUPPORTED_HINTS: dict[str, str] = {
-    "invoice_lines": (
-        "Invoice lines travel inside invoices (the `invoice-lines` array of each `invoices` "
-        "record), so there is nothing to write from this stream; select `invoices` in the tap."
-    ),
-}
+UNSUPPORTED_HINTS: dict[str, str] = {}
+
+
+def _properties(*groups: tuple[th.Property[Any], ...]) -> th.PropertiesList:
+    """One PropertiesList, a later property of the same name replacing an earlier one."""
+    by_name: dict[str, th.Property[Any]] = {}
+    for group in groups:
+        for prop in group:
+            by_name[prop.name] = prop
+    return th.PropertiesList(*by_name.values())
 
 
 class RejectedRecordsError(CoupaError):
-    """Some records were rejected and `allow_failures` is off: the run exits 1, after the end."""
+    """Some records were rejected and `allow_failures` is off: the run exits 3, after the end."""
+
+    exit_code = ExitCode.REJECTED
 
 
-class TargetCoupa(Target):
+class TargetCoupa(CoupaPluginMixin, Target):
     """Singer target that creates or updates invoices in Coupa, upserting by supplier + number."""
 
     name = "target-coupa"
     #: The distribution that ships both connectors (for `--version` and `--about`).
     package_name = "tap-coupa"
-    config_jsonschema = th.PropertiesList(*CONNECTION_PROPERTIES, *TARGET_PROPERTIES).to_dict()
+    config_jsonschema = _properties(CONNECTION_PROPERTIES, TARGET_PROPERTIES).to_dict()
+    #: Undecodable or unparseable input lines become rejected records, not a stopped run.
+    message_reader_class = TolerantReader
     #: No flattening: a flattened invoice loses the nested stubs and lines Coupa needs.
     capabilities: ClassVar[list[CapabilitiesEnum]] = [
         PluginCapabilities.ABOUT,
@@ -63,7 +79,7 @@ class TargetCoupa(Target):
         PluginCapabilities.STRUCTURED_LOGGING,
         TargetCapabilities.VALIDATE_RECORDS,
     ]
-    #: Built-in settings that mean nothing here: every invoice is upserted, one at a time.
+    #: Built-in settings that mean nothing here: every invoice is upserted on its own.
     IGNORED_BUILTIN_SETTINGS: ClassVar[tuple[str, ...]] = ("load_method", "batch_size_rows")
 
     def __init__(self, **kwargs: Any) -> None:
@@ -127,6 +143,23 @@ class TargetCoupa(Target):
             secrets=[str(self.config.get("client_secret") or "")],
         )
 
+    @cached_property
+    def pool(self) -> WritePool:
+        """Batched look-ups and `max_concurrency` writers; holds each STATE until it is due."""
+        return WritePool(
+            self.writer,
+            self.writer.preview if self.dry_run else self.writer.upsert,
+            emit_state=self._emit_due_state,
+            on_stop=self._log_summary_before_stop,
+            logger=self.logger,
+            max_concurrency=int(self.config.get("max_concurrency") or DEFAULT_MAX_CONCURRENCY),
+        )
+
+    def _log_summary_before_stop(self) -> None:
+        """A failure stops the run: say what was done before it (the pool calls this once)."""
+        self.ledger.close()
+        self.logger.info("Before the run stopped: %s", self.ledger.summary(dry_run=self.dry_run))
+
     def start_writing(self) -> None:
         """Mint the token with the write scopes before the first record is written.
 
@@ -136,14 +169,18 @@ class TargetCoupa(Target):
         if self._writing_started:
             return
         self._writing_started = True
-        mode = "dry run: nothing will be written" if self.dry_run else "writing"
+        mode = (
+            "dry run: nothing will be written and no STATE emitted (bookmarks stay put)"
+            if self.dry_run
+            else f"writing with up to {self.pool.max_concurrency} concurrent writers"
+        )
         self.logger.info("target-coupa: %s to %s", mode, self.coupa.base_url)
         self.coupa.auth.bearer_header()
 
     # -- streams ------------------------------------------------------------------------------
     def get_sink_class(self, stream_name: str) -> type[Sink]:
-        """`invoices` -> InvoiceSink; anything else is refused or skipped, as configured."""
-        sink = SUPPORTED_STREAMS.get(stream_name)
+        """`invoices` -> InvoiceSink; lines ignored; anything else refused or skipped."""
+        sink = SUPPORTED_STREAMS.get(stream_name) or IGNORED_STREAMS.get(stream_name)
         if sink is not None:
             return sink
         if self.config.get("on_unsupported_stream", "error") == "skip":
@@ -163,20 +200,54 @@ class TargetCoupa(Target):
             f"{hint}".rstrip()
         )
 
+    # -- records the SDK cannot take ------------------------------------------------------------
+    def _process_record_message(self, message_dict: dict[str, Any]) -> None:
+        """Dead-letter a RECORD that is unreadable or whose record is not an object."""
+        unreadable = unreadable_reason(message_dict)
+        record = message_dict.get("record")
+        if unreadable is None and isinstance(record, dict):
+            super()._process_record_message(message_dict)
+            return
+        if unreadable is not None:
+            line, why = unreadable
+            reason = f"The input line {why}."
+            kept: dict[str, Any] = {"line": line}
+        else:
+            shown = "missing" if "record" not in message_dict else type(record).__name__
+            reason = f"The RECORD message's `record` is {shown}, not a JSON object."
+            kept = {"message": message_dict}
+        stream = str(message_dict.get("stream") or "(unknown stream)")
+        self.logger.warning("Rejected a record of %s: %s", stream, reason)
+        self.ledger.add(
+            RecordOutcome(
+                Outcome.REJECTED, stream=stream, errors=(reason,), stage="message", record=kept
+            )
+        )
+
     # -- STATE: as soon as the records before it have their outcome ----------------------------
     def _process_state_message(self, message_dict: dict[str, Any]) -> None:
-        """Emit a STATE as soon as it arrives.
+        """Hand a STATE to the pool, which emits it once every record before it is done.
 
-        Records are written synchronously (RecordSink), so every record before this STATE has
-        already been written or dead-lettered. singer-sdk would hold the STATE until its next
-        drain (every 5 minutes or at the end); a pipeline that dies in between would then redo
-        invoices already written. `drain_all` drains nothing here and writes the STATE.
+        singer-sdk would hold the STATE until its next drain (every 5 minutes or at the end),
+        and would emit it even for records still being written. The SDK's `_latest_state`
+        holds only STATEs already due, so a drain (at the end, on SIGTERM) emits nothing early.
         """
-        super()._process_state_message(message_dict)
-        self.drain_all()
+        self._assert_line_requires(message_dict, requires={"value"})
+        self.pool.offer_state(message_dict["value"])
+
+    def _emit_due_state(self, state: dict[str, Any]) -> None:
+        """Called by the pool (lock held) when every record before `state` has its outcome."""
+        self._latest_state = state
+        self._write_state_message(state)
 
     def _write_state_message(self, state: dict[str, Any]) -> None:
-        """Write each distinct STATE once (the SDK writes the latest again at the end)."""
+        """Write each distinct STATE once (the SDK writes the latest again at the end).
+
+        A dry run writes none: Meltano saves whatever STATE a target emits, and a bookmark
+        moved past invoices that were only looked at would make the real run skip them.
+        """
+        if self.dry_run:
+            return
         line = json.dumps(state)
         if line == self._last_state_line:
             return
@@ -185,7 +256,9 @@ class TargetCoupa(Target):
 
     # -- the end --------------------------------------------------------------------------------
     def process_endofpipe(self) -> None:
-        """Drain, emit the last STATE, log the summary; fail the run if records were rejected."""
+        """Finish every write, emit the last STATE, log the summary; exit 3 on rejections."""
+        if "pool" in self.__dict__:
+            self.pool.close()
         super().process_endofpipe()
         ledger = self.ledger
         ledger.close()
@@ -203,7 +276,15 @@ class TargetCoupa(Target):
             )
             raise RejectedRecordsError(msg)
 
+    def interruption_report(self) -> str:
+        """On SIGTERM/SIGINT: the outcome summary so far, the line a completed run logs."""
+        ledger = self.ledger
+        ledger.close()
+        return ledger.summary(dry_run=self.dry_run)
+
     @classmethod
     def get_singer_command(cls) -> click.Command:
         """The SDK's command, reporting Coupa errors as sentences instead of tracebacks."""
-        return explain_errors(super().get_singer_command(), cls.logger)
+        command = super().get_singer_command()
+        command.params.append(connection_check.scope_check_option(cls))
+        return explain_errors(command, cls.logger)

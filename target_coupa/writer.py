@@ -1,29 +1,42 @@
 """The write protocol with Coupa: look up, then create, update, or leave alone.
 
-    find (supplier + invoice-number)
+    find (supplier + invoice-number), for up to 50 invoices per request (`find_many`)
       absent                               -> POST /api/invoices (draft), optionally submit
       present, same writable data (any status) -> unchanged, no request
       present, different, draft/new        -> PUT /api/invoices/<id>, lines matched in place
       present, different, any other status -> conflict, no request
+    with `submit: true`, an invoice left a draft (created, updated, or found unchanged, e.g.
+    after a run killed between create and submit) is submitted: the rerun finishes the job.
 
 Coupa has no idempotency key (coupa-api.md §10.4), so a write is never retried blindly: after
-a timeout, a dropped connection, a 429 or a 5xx the writer waits as the shared retry policy
-says and starts again from the lookup. A POST that did land is then found, and reported as
+a timeout, a dropped connection or a 5xx the writer waits as the shared retry policy says and
+starts again from the lookup (a 429 or 401 is refused before anything is processed, so that
+write is simply sent again after the wait). A POST that did land is then found, and reported as
 created, instead of being sent twice; a PUT that landed is found unchanged. A POST that lands
 only after that lookup (still in flight at Coupa's end) makes the next POST a duplicate, which
 Coupa refuses; the writer then looks once more and reports the late one as created.
+
+Coupa refusing a POST because the invoice number "has already been taken" means someone else
+(another target on the same input, a person) created it since the lookup: the writer looks it
+up again and updates it, or reports it unchanged, instead of rejecting the record. Two targets
+on the same input therefore converge.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
+import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
+
+import requests
 
 from coupa_api.client import CoupaClient
 from coupa_api.errors import CoupaError, CoupaFatalError, CoupaScopeError
+from coupa_api.query import PAGE_SIZE, keyset_page
 from coupa_api.retry import RETRIABLE_EXCEPTIONS
 from target_coupa.outcomes import Outcome
 from target_coupa.payloads import InvoiceKey, InvoiceRequest, local_problems, plan_update
@@ -32,9 +45,33 @@ from target_coupa.references import ReferenceResolver, matches
 INVOICES = "/api/invoices"
 #: Coupa accepts changes to an invoice only in these statuses (coupa-api.md §10.1).
 EDITABLE_STATUSES = frozenset({"draft", "new"})
+#: Coupa submits only drafts for approval.
+SUBMITTABLE_STATUSES = frozenset({"draft"})
+#: Invoice numbers per batched look-up: one page of Coupa's results.
+LOOKUP_BATCH = PAGE_SIZE
+#: Coupa's words when a POST duplicates an invoice number of the same supplier.
+_TAKEN = re.compile(r"already (been )?taken|already exists|duplicate", re.IGNORECASE)
+#: How often "already taken" may send the writer back to the look-up for one record.
+MAX_TAKEN_RETRIES = 3
+
+
+class _Unknown(enum.Enum):
+    UNKNOWN = "unknown"
+
+
+#: "Not looked up yet": the writer looks the invoice up itself.
+UNKNOWN: Final = _Unknown.UNKNOWN
+#: What a look-up found: the invoice, None (absent), or UNKNOWN (look again).
+Existing = dict[str, Any] | None | _Unknown
 READ_SCOPE = "core.invoice.read"
 CREATE_SCOPE = "core.invoice.create"
 WRITE_SCOPE = "core.invoice.write"
+
+
+def _refused_unprocessed(exc: BaseException) -> bool:
+    """A 429 or 401 is answered before Coupa processes anything: nothing landed."""
+    response = getattr(exc, "response", None)
+    return isinstance(response, requests.Response) and response.status_code in (401, 429)
 
 
 class WriteAbortedError(CoupaError):
@@ -100,22 +137,83 @@ class InvoiceWriter:
             raise CoupaFatalError(msg, coupa_errors=[msg])
         return dict(found[0]) if found else None
 
+    def find_many(self, keys: Sequence[InvoiceKey]) -> dict[tuple[str, str, str], Existing]:
+        """Look many invoices up with one request per 50: `invoice-number[in]=` + supplier.
+
+        Keys are grouped by the supplier key they use (number, name or id); each request asks
+        for `invoice-number[in]=a,b,..&supplier[number][in]=x,y,..` and reads every page of the
+        answer (the cross product can hold more than one page), keeping the rows whose number
+        and supplier match a key exactly. A key whose number or supplier holds a comma cannot
+        be written in an `[in]` list; it, and any key two rows match, is left UNKNOWN for a
+        look-up of its own.
+        """
+        result: dict[tuple[str, str, str], Existing] = {}
+        groups: dict[str, list[InvoiceKey]] = {}
+        for key in keys:
+            supplier_key, value, number = key.ident
+            if "," in value or "," in number:
+                result[key.ident] = UNKNOWN
+                continue
+            groups.setdefault(supplier_key, []).append(key)
+        for supplier_key, members in groups.items():
+            for start in range(0, len(members), LOOKUP_BATCH):
+                chunk = members[start : start + LOOKUP_BATCH]
+                rows = self._rows_for(supplier_key, chunk)
+                for key in chunk:
+                    found = [
+                        row
+                        for row in rows
+                        if row.get("invoice-number") == key.invoice_number
+                        and matches(key.supplier, row.get("supplier"))
+                    ]
+                    result[key.ident] = dict(found[0]) if len(found) == 1 else None
+                    if len(found) > 1:
+                        result[key.ident] = UNKNOWN  # its own look-up says why
+        return result
+
+    def _rows_for(self, supplier_key: str, keys: Sequence[InvoiceKey]) -> list[Mapping[str, Any]]:
+        numbers = sorted({key.invoice_number for key in keys})
+        suppliers = sorted({key.ident[1] for key in keys})
+        base = {
+            "invoice-number[in]": ",".join(numbers),
+            f"supplier[{supplier_key}][in]": ",".join(suppliers),
+        }
+        rows: list[Mapping[str, Any]] = []
+        after = 0
+        while True:
+            page = self.client.request(
+                "GET", INVOICES, params={**base, **keyset_page(after)}, scope=READ_SCOPE
+            )
+            listed = page if isinstance(page, list) else []
+            batch = [row for row in listed if isinstance(row, Mapping)]
+            rows.extend(batch)
+            if len(batch) < PAGE_SIZE:
+                return rows
+            after = max(int(row.get("id") or 0) for row in batch)
+
     # -- the dry run ----------------------------------------------------------------------------
-    def preview(self, request: InvoiceRequest) -> WriteResult:
+    def preview(self, request: InvoiceRequest, existing: Existing = UNKNOWN) -> WriteResult:
         """What `upsert` would do, from reads only: checks, reference resolution, lookup."""
         problems = local_problems(request) + self.resolver.unknown(list(request.references))
         if problems:
             return WriteResult(Outcome.REJECTED, errors=tuple(problems), stage="dry run")
-        existing = self.find(request.key)
+        if existing is UNKNOWN:
+            existing = self.find(request.key)
         if existing is None:
             return WriteResult(Outcome.CREATED, stage="dry run")
-        return self._decide(request, existing) or WriteResult(
-            Outcome.UPDATED, coupa_id=existing.get("id"), stage="dry run"
-        )
+        decided = self._decide(request, existing)
+        if decided is None:
+            return WriteResult(Outcome.UPDATED, coupa_id=existing.get("id"), stage="dry run")
+        if decided.outcome is Outcome.UNCHANGED and self._to_submit(existing.get("status")):
+            return WriteResult(Outcome.SUBMITTED, coupa_id=decided.coupa_id, stage="dry run")
+        return decided
 
     # -- the real thing -------------------------------------------------------------------------
-    def upsert(self, request: InvoiceRequest) -> WriteResult:
+    def upsert(self, request: InvoiceRequest, existing: Existing = UNKNOWN) -> WriteResult:
         """Make Coupa hold the request's invoice; never duplicates it, whatever the network does.
+
+        `existing` is what a batched look-up just found; UNKNOWN makes the writer look first.
+        Every retry looks up again.
 
         Raises:
             CoupaScopeError: the token lacks a write scope (fatal for the run).
@@ -124,12 +222,14 @@ class InvoiceWriter:
         deadline = time.monotonic() + self.client.policy.max_time_seconds
         pending: Outcome | None = None  # a write whose answer we never saw
         attempt = 0
+        taken = 0
         while True:
             attempt += 1
-            existing = self.find(request.key)
+            if existing is UNKNOWN:
+                existing = self.find(request.key)
             step = self._next_step(request, existing, pending)
             if isinstance(step, WriteResult):
-                return step
+                return self._finish_draft(step, existing)
             try:
                 answer = self.client.request(
                     step.method, step.path, json=step.body, scope=step.scope, retry=False
@@ -137,13 +237,51 @@ class InvoiceWriter:
             except CoupaScopeError:
                 raise
             except CoupaFatalError as exc:
+                if pending is None and self._taken(step, exc) and taken < MAX_TAKEN_RETRIES:
+                    taken += 1  # created by someone else since our look-up: decide anew
+                    self.logger.info(
+                        "%s was created by someone else meanwhile; looking it up again.",
+                        request.key,
+                    )
+                    existing = UNKNOWN
+                    continue
                 return self._refused(request, step, exc, pending)
             except RETRIABLE_EXCEPTIONS as exc:
                 what = f"{step.method} {step.path}"
                 self._wait_before_lookup(exc, attempt, deadline, what, request.key)
+                if _refused_unprocessed(exc):
+                    continue  # 429/401: Coupa did nothing, the same write can go again
                 pending = step.action
+                existing = UNKNOWN
                 continue
             return self._written(step, answer, existing)
+
+    @staticmethod
+    def _taken(step: _Write, exc: CoupaFatalError) -> bool:
+        """Coupa refused a POST because the invoice number is already used for that supplier."""
+        if step.action is not Outcome.CREATED or exc.status not in (400, 409, 422):
+            return False
+        return any(_TAKEN.search(text) for text in [*exc.coupa_errors, str(exc)])
+
+    def _to_submit(self, status: Any) -> bool:
+        return self.submit and status in SUBMITTABLE_STATUSES
+
+    def _finish_draft(self, result: WriteResult, existing: Existing) -> WriteResult:
+        """With `submit: true`, submit an unchanged (or just updated) invoice still a draft.
+
+        A run killed between creating and submitting leaves a draft that matches the record;
+        the rerun submits it ("submitted") instead of reporting it unchanged forever.
+        """
+        if result.outcome not in (Outcome.UNCHANGED, Outcome.UPDATED) or result.coupa_id is None:
+            return result
+        status = existing.get("status") if isinstance(existing, Mapping) else None
+        if not self._to_submit(status):
+            return result
+        refusal = self._submit(int(result.coupa_id))
+        if refusal is not None:
+            return refusal
+        outcome = Outcome.SUBMITTED if result.outcome is Outcome.UNCHANGED else result.outcome
+        return WriteResult(outcome, coupa_id=result.coupa_id)
 
     def _next_step(
         self,
@@ -184,10 +322,12 @@ class InvoiceWriter:
     ) -> WriteResult:
         """Coupa accepted the write; submit a created draft if asked to."""
         body = answer if isinstance(answer, Mapping) else {}
-        coupa_id = body.get("id") or (existing or {}).get("id")
+        before = existing if isinstance(existing, Mapping) else {}
+        coupa_id = body.get("id") or before.get("id")
         if step.action is Outcome.CREATED and coupa_id is not None:
             return self._created(int(coupa_id), body.get("status"))
-        return WriteResult(step.action, coupa_id=int(coupa_id) if coupa_id else None)
+        result = WriteResult(step.action, coupa_id=int(coupa_id) if coupa_id else None)
+        return self._finish_draft(result, {"status": body.get("status") or before.get("status")})
 
     def _decide(self, request: InvoiceRequest, existing: Mapping[str, Any]) -> WriteResult | None:
         """Unchanged or conflict for an existing invoice; None when it should be updated."""
@@ -209,7 +349,7 @@ class InvoiceWriter:
         return None
 
     def _created(self, coupa_id: int, status: Any) -> WriteResult:
-        if self.submit and status in EDITABLE_STATUSES:
+        if self._to_submit(status):
             refusal = self._submit(coupa_id)
             if refusal is not None:
                 return refusal
@@ -229,8 +369,9 @@ class InvoiceWriter:
                 raise
             except CoupaFatalError as exc:
                 message = (
-                    f"Created Coupa invoice {coupa_id} as a draft, but Coupa refused to submit "
-                    f"it: {'; '.join(exc.coupa_errors) or exc}. Submit it in Coupa once fixed."
+                    f"Coupa invoice {coupa_id} is written as a draft, but Coupa refused to "
+                    f"submit it: {'; '.join(exc.coupa_errors) or exc}. Submit it in Coupa once "
+                    "fixed, or run again."
                 )
                 return WriteResult(
                     Outcome.REJECTED,
@@ -242,7 +383,9 @@ class InvoiceWriter:
             except RETRIABLE_EXCEPTIONS as exc:
                 self._wait_before_lookup(exc, attempt, deadline, f"PUT {path}", None)
                 current = self.client.request("GET", f"{INVOICES}/{coupa_id}", scope=READ_SCOPE)
-                if isinstance(current, Mapping) and current.get("status") not in EDITABLE_STATUSES:
+                if isinstance(current, Mapping) and current.get("status") not in (
+                    SUBMITTABLE_STATUSES
+                ):
                     return None  # the submit did land
                 continue
             return None

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 import tasks
 from coupa_emulator.server import RunningEmulator
@@ -204,6 +205,36 @@ def test_hyphenated_nested_and_timestamp_columns_survive(
         assert int(n_lines) == len(record.get("invoice-lines") or [])
 
 
+def test_custom_fields_and_dates_are_typed_columns(
+    emulator: RunningEmulator, project: Project, first_run: Path
+) -> None:
+    """What analysts query: custom fields as columns, one type per name, dates as timestamps."""
+    types = dict(
+        db_query(
+            project.db,
+            "select table_name || '.' || column_name, data_type from information_schema.columns "
+            f"where table_schema = '{SCHEMA}'",
+        )
+    )
+    assert types["invoices.custom-fields__cost-center"] == "VARCHAR"
+    assert types["invoices.custom-fields__cf-integration-status"] == "VARCHAR"
+    assert types["suppliers.custom-fields__erp-ref"] == "VARCHAR"
+    assert types["invoices.tax-rate"] == types["invoice_lines.tax-rate"] == "DOUBLE"
+    assert types["invoices.discount-due-date"].startswith("TIMESTAMP")
+    assert types["invoices.net-due-date"].startswith("TIMESTAMP")
+    truth = {str(r["id"]): r["custom-fields"] for r in emulator.control.records("invoices")}
+    rows = db_query(
+        project.db,
+        f'select id, "custom-fields__cost-center", "custom-fields__cf-integration-status" '
+        f"from {SCHEMA}.invoices",
+    )
+    assert len(rows) == len(truth)
+    for id_, cost_center, status in rows:
+        expected = truth[id_]
+        assert cost_center == str(expected["cost-center"])  # None -> "None" from db_query
+        assert status == str(expected["cf-integration-status"])
+
+
 def test_second_run_is_incremental_and_adds_no_duplicates(
     emulator: RunningEmulator, project: Project, tap_counts: Counter[str], first_run: Path
 ) -> None:
@@ -229,3 +260,62 @@ def test_second_run_is_incremental_and_adds_no_duplicates(
 
     state_ids = project.meltano("state", "list", log_name="state.log", stdout=project.logs / "s")
     assert "dev:tap-coupa-to-target-duckdb" in (project.logs / "s").read_text(), state_ids
+
+
+def test_meltano_select_keeps_what_matters(tmp_path: Path) -> None:
+    """`meltano select` rewrites meltano.yml and drops comments: nothing important is one."""
+    original = (tasks.ROOT / "meltano.yml").read_text()
+    (tmp_path / "meltano.yml").write_text(original)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_COUPA_", "MELTANO_"))}
+    env.update({"MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", "MELTANO_DISABLE_TRACKING": "true"})
+    for args in (["invoices", "*"], ["--rm", "*", "*"], ["*", "*"]):
+        result = subprocess.run(
+            [str(MELTANO), "select", "--no-install", "tap-coupa", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+    rewritten = (tmp_path / "meltano.yml").read_text()
+    assert rewritten != original  # Meltano did rewrite the file
+    before, after = yaml.safe_load(original), yaml.safe_load(rewritten)
+    select = after["plugins"]["extractors"][0].pop("select")
+    assert sorted(select) == ["*.*", "invoices.*"]
+    before["plugins"]["extractors"][0].pop("select")
+    assert after == before
+    duckdb = next(p for p in after["plugins"]["loaders"] if p["name"] == "target-duckdb")
+    assert "duckdb==1.2.2" in duckdb["pip_url"]
+    assert "PINNED duckdb==1.2.2" in duckdb["description"]
+    assert "drops the first row" in duckdb["description"]
+    dev = next(e for e in after["environments"] if e["name"] == "dev")
+    tap = dev["config"]["plugins"]["extractors"][0]["config"]
+    assert tap["base_url"].startswith("http://127.0.0.1:")
+    assert tap["token_settle_seconds"] == 1
+
+
+def test_meltano_select_without_an_environment_says_what_to_add(project: Project) -> None:
+    """`meltano select` ignores default_environment; the tap's error says to add one.
+
+    (Meltano itself still prints a traceback box for the failed discovery around it.)
+    """
+    env = {k: v for k, v in project.env.items() if not k.startswith("TAP_COUPA_")}
+    env.pop("MELTANO_ENVIRONMENT")  # as typed by a user: no environment
+    env["COLUMNS"] = "2000"  # Meltano wraps what its plugins log at the terminal width
+    result = subprocess.run(
+        [str(MELTANO), "select", "--no-install", "tap-coupa", "--list"],
+        cwd=tasks.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "'base_url' is a required property" in output
+    assert "add `--environment=dev`" in output  # once, after the tap's missing settings

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tap_coupa.client import EmbeddedLinesStream, IncrementalCoupaStream
+from tap_coupa.client import IncrementalCoupaStream
+from tap_coupa.lines import EmbeddedLinesStream
 from tap_coupa.schemas import expenses as schemas
 from tap_coupa.streams._declare import with_parent_id
 

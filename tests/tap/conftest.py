@@ -140,3 +140,9 @@ def run_cli(
 def config(coupa: Any) -> dict[str, Any]:
     """Tap config pointing at the freshly reset emulator."""
     return tap_config(coupa.base_url)
+
+
+@pytest.fixture
+def invoices_catalog(config: dict[str, Any]) -> dict[str, Any]:
+    """A catalog selecting invoices only."""
+    return select(discover(config), ["invoices"])

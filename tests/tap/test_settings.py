@@ -30,7 +30,7 @@ BAD = [
 def test_bad_setting_is_named(coupa, tmp_path, override, needle):
     config = {**tap_config(coupa.base_url), **override}
     result = run_cli(["--discover"], config, tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 2  # ExitCode.CONFIG
     assert needle in result.stderr
     assert "Traceback" not in result.stderr
     # Nothing was sent to Coupa with a config that cannot work.
@@ -91,6 +91,6 @@ def test_bad_config_file_is_a_sentence(tmp_path, content):
     result = subprocess.run(  # noqa: S603 - our own console script
         [exe, "--config", str(path), "--discover"], capture_output=True, text=True, check=False
     )
-    assert result.returncode == 1
+    assert result.returncode == 2  # ExitCode.CONFIG
     assert "Traceback" not in result.stderr
     assert "--config" in result.stderr

@@ -114,23 +114,37 @@ def write_invoices(
 def run_cli(
     config: dict[str, Any],
     tmp_path: Path,
-    input_text: str,
+    input_text: str | None,
     *,
     args: Sequence[str] = (),
     timeout: float = 120,
+    stdin: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `target-coupa --config config.json --input input.singer` as a user would."""
+    """Run `target-coupa --config config.json --input input.singer` as a user would.
+
+    `input_text=None` uses the `input.singer` already in `tmp_path` (raw bytes, for tests of
+    bad encodings); `stdin=True` pipes it in (`target-coupa --config c.json < input.singer`).
+    """
     config_path = tmp_path / "target-config.json"
     config_path.write_text(json.dumps(config))
     input_path = tmp_path / "input.singer"
-    input_path.write_text(input_text)
+    if input_text is not None:
+        input_path.write_text(input_text)
     exe = str(Path(sys.executable).parent / "target-coupa")
-    return subprocess.run(  # noqa: S603 - our own console script
-        [exe, "--config", str(config_path), "--input", str(input_path), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
+    command = [exe, "--config", str(config_path), *args]
+    with input_path.open("rb") as stream:
+        result = subprocess.run(  # noqa: S603 - our own console script
+            command if stdin else [*command, "--input", str(input_path)],
+            stdin=stream if stdin else subprocess.DEVNULL,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    return subprocess.CompletedProcess(
+        result.args,
+        result.returncode,
+        result.stdout.decode("utf-8", "backslashreplace"),
+        result.stderr.decode("utf-8", "backslashreplace"),
     )
 
 

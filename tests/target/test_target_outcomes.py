@@ -20,7 +20,8 @@ def test_counts_add_up_and_only_bad_records_are_dead_lettered(tmp_path):
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert [entry["outcome"] for entry in lines] == ["conflict", "rejected"]
     assert ledger.summary() == (
-        "6 records received: 1 created, 1 updated, 1 unchanged, 1 conflict, 1 rejected, "
+        "7 records received: 1 created, 1 updated, 1 unchanged, 1 submitted, 1 conflict, "
+        "1 rejected, "
         f"1 skipped; 2 dead-lettered to {path}."
     )
     ledger.close()

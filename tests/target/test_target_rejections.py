@@ -53,12 +53,12 @@ def test_each_bad_record_is_rejected_with_coupa_messages_and_the_rest_written(co
     assert missing["stage"] == "key"
 
 
-def test_duplicate_invoice_number_refused_by_coupa_is_rejected(coupa, config):
+def test_invoice_created_by_someone_else_meanwhile_is_found_not_rejected(coupa, config):
     """Another system creates the same invoice between the target's lookup and its POST.
 
     The target's POST is held back (a `slow` fault) while a second client creates the invoice;
-    Coupa then refuses the target's POST as a duplicate invoice number for that supplier, and
-    the target rejects the record with Coupa's message instead of creating a second invoice.
+    Coupa then refuses the target's POST as a duplicate invoice number for that supplier. The
+    target looks the invoice up again and finds it identical: unchanged, not a dead letter.
     """
     record = new_invoice(coupa.control, "T-DUP-1")
     body = request_from(record).create_payload()
@@ -73,11 +73,9 @@ def test_duplicate_invoice_number_refused_by_coupa_is_rejected(coupa, config):
     finally:
         racer.join()
     assert len(invoices_numbered(coupa.control, "T-DUP-1")) == 1
-    assert run.counts == {"rejected": 1}
-    [letter] = dead_letters(config)
-    assert letter["status"] == 400
-    assert letter["stage"] == "create"
-    assert letter["errors"]
+    assert run.error is None
+    assert run.counts == {"unchanged": 1}
+    assert dead_letters(config) == []
 
 
 def test_record_failing_the_schema_is_rejected_with_its_reason(coupa, config):
@@ -106,9 +104,10 @@ def test_cli_exit_code_and_summary(coupa, config, tmp_path):
     text = singer_input([good, bad])
 
     failed = run_cli(config, tmp_path, text)
-    assert failed.returncode == 1, failed.stderr[-3000:]
-    assert "2 records received: 1 created, 0 updated, 0 unchanged, 0 conflict, 1 rejected" in (
-        failed.stderr
+    assert failed.returncode == 3, failed.stderr[-3000:]  # ExitCode.REJECTED
+    assert (
+        "2 records received: 1 created, 0 updated, 0 unchanged, 0 submitted, 0 conflict, 1 rejected"
+        in (failed.stderr)
     )
     assert "1 of 2 records were rejected" in failed.stderr
     assert "Traceback" not in failed.stderr

@@ -34,7 +34,7 @@ def test_no_secret_in_any_output(coupa, tmp_path):
         ]
     )  # fmt: skip
     result = run_cli(config, tmp_path, singer_input([good, bad]))
-    assert result.returncode == 1, result.stderr[-3000:]
+    assert result.returncode == 3, result.stderr[-3000:]  # ExitCode.REJECTED
     assert "1 created" in result.stderr
     dead = Path(config["dead_letter_path"]).read_text()
     outputs = result.stdout + result.stderr + dead + json.dumps(config["dead_letter_path"])

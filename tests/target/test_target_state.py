@@ -107,7 +107,7 @@ def test_state_flows_as_soon_as_the_records_before_it_are_done(coupa, config, tm
         assert [d["key"]["invoice-number"] for d in dead_letters(config)] == ["T-STATE-3"]
 
         code, stderr = live.finish()
-        assert code == 1  # one rejection, allow_failures off
+        assert code == 3  # one rejection, allow_failures off: ExitCode.REJECTED
         assert live.lines.empty()  # the last STATE is not repeated at the end
         assert "3 records received: 2 created" in stderr
     finally:

@@ -7,6 +7,7 @@ import json
 from tests.target.conftest import (
     new_invoice,
     record_message,
+    run_cli,
     run_target,
     schema_message,
     state_message,
@@ -16,11 +17,11 @@ from tests.target.conftest import (
 
 def _input(coupa) -> str:
     invoice = new_invoice(coupa.control, "T-STREAMS-1")
-    line = {**invoice["invoice-lines"][0], "invoice-id": invoice["id"]}
+    supplier = {"id": 1, "name": "A supplier"}
     messages = [
         schema_message(),
-        schema_message("invoice_lines", {"type": "object", "properties": {"id": {}}}),
-        record_message(line, "invoice_lines"),
+        schema_message("suppliers", {"type": "object", "properties": {"id": {}, "name": {}}}),
+        record_message(supplier, "suppliers"),
         record_message(invoice),
         state_message(1),
     ]
@@ -31,16 +32,48 @@ def test_unsupported_stream_is_an_error_naming_supported_streams(coupa, config):
     run = run_target(config, _input(coupa))
     assert run.error is not None
     message = str(run.error)
-    assert "'invoice_lines'" in message
+    assert "'suppliers'" in message
     assert "'invoices'" in message
-    assert "inside invoices" in message
     assert "on_unsupported_stream: skip" in message
     assert writes(coupa.control) == []
+    assert run.target is not None
+    assert run.target.ledger.received == 0  # refused at its SCHEMA, before any record
 
 
 def test_unsupported_stream_can_be_skipped(coupa, config, caplog):
     run = run_target({**config, "on_unsupported_stream": "skip"}, _input(coupa))
     assert run.error is None
     assert run.counts == {"skipped": 1, "created": 1}
-    assert "cannot write stream 'invoice_lines'" in caplog.text
+    assert "cannot write stream 'suppliers'" in caplog.text
     assert run.states == [state_message(1)["value"]]
+
+
+def test_line_streams_are_ignored_with_one_note_before_any_record(coupa, config, tmp_path):
+    """Lines arrive inside invoices; a tap that also sends `invoice_lines` must not fail the run."""
+    invoice = new_invoice(coupa.control, "T-STREAMS-LINES")
+    lines = [{**line, "invoice-id": invoice["id"]} for line in invoice["invoice-lines"]]
+    messages = [
+        schema_message("invoice_lines", {"type": "object", "properties": {"id": {}}}),
+        schema_message(),
+        *[record_message(line, "invoice_lines") for line in lines],
+        record_message(invoice),
+        *[record_message(line, "invoice_lines") for line in lines],
+        state_message(1),
+    ]
+    text = "".join(json.dumps(m) + "\n" for m in messages)
+    result = run_cli(config, tmp_path, text)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    notes = [
+        line
+        for line in result.stderr.splitlines()
+        if "invoice_lines" in line and "METRIC" not in line
+    ]
+    assert len(notes) == 1, notes
+    assert "inside" in notes[0]
+    first_record_log = result.stderr.find("T-STREAMS-LINES")
+    assert result.stderr.find(notes[0]) < first_record_log
+    skipped = 2 * len(lines)
+    counts = f"1 created, 0 updated, 0 unchanged, 0 submitted, 0 conflict, 0 rejected, {skipped}"
+    assert counts in result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == state_message(1)["value"]

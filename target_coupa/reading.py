@@ -1,0 +1,64 @@
+"""Reading Singer input that may be damaged, without stopping at the damage.
+
+singer-sdk stops the run with a traceback at a line that is not UTF-8 or not JSON; the STATE
+before it is already out, so every rerun stops at the same line. Here undecodable bytes become
+escaped text (`surrogateescape`), which the sink rejects as unreadable text, and a line that is
+not a JSON message becomes a RECORD with no record, which the target dead-letters; the run goes
+on with the next line.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Callable
+from typing import IO, Any
+
+from singer_sdk.io_base import SingerReader
+from singer_sdk.singerlib.json import deserialize_json
+
+#: Key of the pseudo-message that stands for an unreadable input line.
+UNREADABLE = "_unreadable_line"
+
+
+class TolerantReader(SingerReader):
+    """singer-sdk's reader, turning undecodable and unparseable lines into rejections."""
+
+    def process_lines(
+        self, file_input: IO[str] | None, callbacks: dict[str, Callable[[dict[str, Any]], None]]
+    ) -> Any:
+        """Read `file_input` (default: standard input) with undecodable bytes escaped."""
+        stream = file_input if file_input is not None else sys.stdin
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="surrogateescape")
+        return super().process_lines(stream, callbacks)
+
+    def deserialize_json(self, line: str) -> dict[str, Any]:
+        """The message on `line`, or a pseudo-RECORD saying why it cannot be read."""
+        try:
+            message = deserialize_json(line)
+        except ValueError as exc:
+            return _unreadable(line, f"is not valid JSON ({exc})")
+        if not isinstance(message, dict) or "type" not in message:
+            return _unreadable(line, "is not a Singer message (a JSON object with a `type`)")
+        return message
+
+
+def _unreadable(line: str, why: str) -> dict[str, Any]:
+    shown = line.strip()
+    shown = shown if len(shown) <= 2000 else shown[:2000] + "..."
+    return {"type": "RECORD", "stream": None, "record": None, UNREADABLE: (shown, why)}
+
+
+def unreadable_reason(message: dict[str, Any]) -> tuple[str, str] | None:
+    """(the line, why) for an unreadable pseudo-message; None for a real one."""
+    value = message.get(UNREADABLE)
+    if isinstance(value, tuple):
+        return value[0], value[1]
+    return None
+
+
+def dumps_escaped(value: Any) -> str:
+    """JSON for logs of damaged input (never raises on odd text)."""
+    return json.dumps(value, default=str, ensure_ascii=True)

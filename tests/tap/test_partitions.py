@@ -1,0 +1,172 @@
+"""Concurrent keyset partitions: the exact record set, page bounds, empty and skewed ranges."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from urllib.parse import parse_qs
+
+import pytest
+
+from coupa_api.errors import CoupaError
+from tap_coupa.partitions import RangeBoard
+from tests.tap.conftest import discover, run_tap, select
+
+
+def invoice_gets(coupa, before):
+    return [
+        r
+        for r in coupa.control.requests_log()[before:]
+        if r["path"] == "/api/invoices" and r["method"] == "GET"
+    ]
+
+
+def test_reads_ranges_concurrently_and_exactly_once(coupa, config):
+    coupa.control.reset(counts={"invoices": 1000})
+    coupa.control.configure(latency_ms=40)
+    config["max_concurrency"] = 6
+    catalog = select(discover(config), ["invoices"])
+    before = len(coupa.control.requests_log())
+    run = run_tap(config, catalog=catalog)
+    got = run.ids("invoices")
+    truth = coupa.control.record_ids("invoices")
+    assert len(got) == len(set(got)), "a record arrived twice"
+    assert sorted(got) == truth
+    assert coupa.control.stats()["max_in_flight"] >= 3
+    queries = [parse_qs(r["query"]) for r in invoice_gets(coupa, before)]
+    bounded = [q for q in queries if "id[lt_or_eq]" in q]
+    assert bounded, "ranges carry an upper id bound"
+    probes = [q for q in queries if q.get("dir") == ["desc"]]
+    assert len(probes) == 1
+    assert probes[0]["limit"] == ["1"]
+    assert probes[0]["fields"] == ['["id"]']
+
+
+def test_exact_set_under_inserts_and_updates(coupa, config):
+    coupa.control.reset(counts={"invoices": 1200})
+    coupa.control.configure(latency_ms=20)
+    config["max_concurrency"] = 5
+    catalog = select(discover(config), ["invoices"])
+    before = set(coupa.control.record_ids("invoices"))
+    coupa.control.add_mutation(after_requests=3, resource="invoices", update=80, insert=20)
+    coupa.control.add_mutation(after_requests=7, resource="invoices", update=40, insert=15)
+    run = run_tap(config, catalog=catalog)
+    got = run.ids("invoices")
+    after = set(coupa.control.record_ids("invoices"))
+    assert len(after) == len(before) + 35
+    assert len(got) == len(set(got)), "a record arrived twice"
+    assert before <= set(got), "a record that existed at the start was skipped"
+    # Inserts get higher ids: the open-ended last range reads them in the same run.
+    assert set(got) == after
+
+    # Every update made during the run is read by the next one (bookmark capped at the start).
+    truth = {r["id"]: r["updated-at"] for r in coupa.control.records("invoices")}
+    first = {r["id"]: r["updated-at"] for r in run.records("invoices")}
+    second = run_tap(config, catalog=catalog, state=run.final_state)
+    latest = {**first, **{r["id"]: r["updated-at"] for r in second.records("invoices")}}
+    stale = [i for i, stamp in truth.items() if latest.get(i) is None or not same(stamp, latest[i])]
+    assert not stale
+
+
+def same(a: str, b: str) -> bool:
+    def parse(v: str) -> dt.datetime:
+        return dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
+
+    return parse(a) == parse(b)
+
+
+@pytest.mark.parametrize("count", [0, 1, 49, 50, 51, 99, 100, 101, 250])
+def test_partition_bounds(coupa, config, count):
+    coupa.control.reset(counts={"invoices": count})
+    config["max_concurrency"] = 8
+    run = run_tap(config, catalog=select(discover(config), ["invoices"]))
+    got = run.ids("invoices")
+    assert len(got) == len(set(got))
+    assert sorted(got) == coupa.control.record_ids("invoices")
+
+
+def test_filtered_and_empty_ranges(coupa, config):
+    """A server-side filter leaves most ranges empty; stealing still ends with the exact set."""
+    coupa.control.reset(counts={"invoices": 900})
+    truth = coupa.control.records("invoices")
+    statuses = sorted(
+        {r["status"] for r in truth}, key=lambda s: sum(r["status"] == s for r in truth)
+    )
+    rare = statuses[0]
+    config["max_concurrency"] = 8
+    config["filters"] = {"invoices": {"status": rare}}
+    run = run_tap(config, catalog=select(discover(config), ["invoices"]))
+    expected = sorted(r["id"] for r in truth if r["status"] == rare)
+    assert expected
+    assert sorted(run.ids("invoices")) == expected
+
+
+def test_skewed_ids_are_stolen_not_waited_for():
+    """All the ids sit in the last range: idle workers split it instead of stopping."""
+    board = RangeBoard.split(0, 10_000, 4)
+    ranges = [board.claim() for _ in range(4)]
+    assert all(r is not None for r in ranges)
+    # The first three ranges turn out empty.
+    for r in ranges[:3]:
+        assert r is not None
+        page = board.fetched(r, [])
+        board.emitted(page)
+    busy = ranges[3]
+    assert busy is not None
+    page = board.fetched(busy, [{"id": 7_500 + i} for i in range(50)])
+    stolen = board.claim()
+    assert stolen is not None
+    assert busy.upper == stolen.after
+    assert stolen.after > 7_549
+    # The owner's in-flight page reaching past the new bound keeps only its own ids.
+    rows = [{"id": busy.after + i} for i in range(1, 51)]
+    assert busy.upper is not None
+    rows[-1]["id"] = busy.upper + 1
+    mine = board.fetched(busy, rows)
+    assert all(r["id"] <= busy.upper for r in mine.records)
+    assert busy.exhausted
+    board.emitted(page)
+    board.emitted(mine)
+    open_ranges = board.open_ranges()
+    assert [stolen.emitted, stolen.upper] in open_ranges
+    assert len(open_ranges) == 1
+
+
+def test_open_ranges_never_pass_unemitted_records():
+    board = RangeBoard.split(0, 1_000, 2)
+    first = board.claim()
+    assert first is not None
+    page = board.fetched(first, [{"id": i} for i in range(1, 51)])
+    # Fetched but not yet written: a resumed run must read it again.
+    assert board.open_ranges()[0][0] == 0
+    board.emitted(page)
+    assert board.open_ranges()[0][0] == 50
+
+
+def test_a_failing_range_stops_the_run_and_its_workers(coupa, config):
+    coupa.control.reset(counts={"invoices": 1000})
+    config.update(max_concurrency=6, max_retries=1)
+    catalog = select(discover(config), ["invoices"])
+    coupa.control.add_faults(
+        [{"kind": "status", "path": "/api/invoices", "after": 4, "times": 1000, "status": 400}]
+    )
+    with pytest.raises(CoupaError):
+        run_tap(config, catalog=catalog)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(
+        t.name.startswith("invoices-range") and t.is_alive() for t in threading.enumerate()
+    ):
+        time.sleep(0.1)
+    assert not any(t.name.startswith("invoices-range") for t in threading.enumerate())
+
+
+def test_discovery_samples_streams_concurrently(coupa, config):
+    coupa.control.configure(latency_ms=150)
+    started = time.monotonic()
+    catalog = discover(config)
+    elapsed = time.monotonic() - started
+    assert len(catalog["streams"]) == 23
+    assert coupa.control.stats()["max_in_flight"] >= 4
+    # 19 parent streams one after another would take at least 19 x 150 ms.
+    assert elapsed < 19 * 0.15
