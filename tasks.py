@@ -326,15 +326,35 @@ def meltano_env(base_url: str, extra: Mapping[str, str] | None = None) -> dict[s
             "TAP_COUPA_BASE_URL": base_url,
             "TAP_COUPA_CLIENT_ID": DEMO_CLIENT_ID,
             "TAP_COUPA_CLIENT_SECRET": DEMO_CLIENT_SECRET,
+            # A live view for the demo; scheduled runs keep the 10 s default.
+            "TAP_COUPA_PROGRESS_INTERVAL": "3",
         }
     )
     env.update(extra or {})
     return env
 
 
-def meltano(args: Sequence[str], log: Path, env: Mapping[str, str], what: str) -> None:
-    """Run `meltano ARGS`, raising a TaskError with the log's tail when it fails."""
-    code = run_logged([bin_path(VENV, "meltano"), *args], log, env=env)
+def meltano(
+    args: Sequence[str], log: Path, env: Mapping[str, str], what: str, *, live: bool = False
+) -> None:
+    """Run `meltano ARGS`, raising a TaskError with the log's tail when it fails.
+
+    `live` echoes tap-coupa's progress lines and end-of-run summary while it runs.
+    """
+    if live:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("w", encoding="utf-8") as handle:
+            process = subprocess.Popen(  # noqa: S603 - fixed argument lists, no shell
+                [str(bin_path(VENV, "meltano")), *args],
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=ROOT,
+                env=dict(env),
+            )
+            code = watch(process, log)
+    else:
+        code = run_logged([bin_path(VENV, "meltano"), *args], log, env=env)
     if code:
         raise TaskError(
             paragraph(f"{what} failed (`meltano {' '.join(args)}` exited with code {code}).")
@@ -452,19 +472,54 @@ def demo_db() -> Path:
     return Path(override).expanduser().resolve() if override else DEMO_DB
 
 
+SUMMARY_TOTAL = re.compile(r"\btotal\s+([\d,]+)\s")
+
+
 def records_read(log: Path) -> int | None:
-    """The tap's record_count metrics in a `meltano run` log, summed (None if there are none)."""
+    """The total of tap-coupa's end-of-run summary table in a `meltano run` log, if present."""
     try:
         lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
-    values = [
-        line.rsplit("metric_value=", 1)[1].split()[0]
-        for line in lines
-        if "metric_name=record_count" in line and "metric_value=" in line
-    ]
-    numbers = [int(v) for v in values if v.isdigit()]
-    return sum(numbers) if numbers else None
+    total: int | None = None
+    in_summary = False
+    for line in lines:
+        if "tap-coupa run summary" in line:
+            in_summary = True
+        elif in_summary and (match := SUMMARY_TOTAL.search(line)):
+            total = int(match.group(1).replace(",", ""))
+            in_summary = False
+    return total
+
+
+#: tap-coupa's progress lines and summary table rows, wherever Meltano puts them in a log line.
+LIVE_TEXT = re.compile(
+    r"(progress \S+: .*?(?=\s+cmd_type=|\s*$)"
+    r"|tap-coupa run summary"
+    r"|stream\s+records\s+requests.*?seconds"
+    r"|(?:total|[a-z][a-z0-9_]*)\s+[\d,]+\s+[\d,]+\s+[\d,]+\s+[\d,]+\s+[\d.]+ [KMG]?B\s+[\d.]+)"
+)
+
+
+def watch(process: subprocess.Popen[bytes], log: Path) -> int:
+    """Wait for `process`, echoing tap-coupa's progress lines and summary from its log."""
+    position = 0
+    while True:
+        code = process.poll()
+        try:
+            with log.open("rb") as handle:
+                handle.seek(position)
+                chunk = handle.read()
+        except OSError:
+            chunk = b""
+        cut = chunk.rfind(b"\n") + 1  # whole lines only; a partial one is read next time
+        position += cut
+        for line in chunk[:cut].decode("utf-8", errors="replace").splitlines():
+            if match := LIVE_TEXT.search(line):
+                print(f"    {match.group(0)}", flush=True)
+        if code is not None:
+            return code
+        time.sleep(0.5)
 
 
 def previous_params(path: Path) -> dict[str, int] | None:
@@ -859,6 +914,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             LOGS / "meltano-run.log",
             meltano_env(base_url, {"TARGET_DUCKDB_FILEPATH": str(db)}),
             "The Meltano pipeline",
+            live=True,
         )
     say("Emulator stopped")
     params_file.write_text(json.dumps(params) + "\n")

@@ -89,6 +89,8 @@ class CoupaOAuth(OAuthAuthenticator):
         #: Coupa (or whatever listens at base_url) has answered at least once in this run.
         self.reached = False
         self._lock = threading.RLock()
+        #: A refusal or unreachable endpoint, final for the run (see update_access_token).
+        self._refusal: CoupaAuthError | None = None
         redaction.register(client_secret)
 
     # -- scopes -------------------------------------------------------------------------------
@@ -136,6 +138,18 @@ class CoupaOAuth(OAuthAuthenticator):
     # -- minting ------------------------------------------------------------------------------
     def update_access_token(self) -> None:
         """Mint a token, retrying transient failures; explain refusals."""
+        with self._lock:
+            if self._refusal is not None:
+                # Final for the run: every worker waiting on this lock gets the same sentence
+                # instead of posting the secret again (discovery samples every stream at once).
+                raise CoupaAuthError(str(self._refusal), status=self._refusal.status)
+            try:
+                self._mint()
+            except CoupaAuthError as exc:
+                self._refusal = exc
+                raise
+
+    def _mint(self) -> None:
         with self._lock:
             send = with_retries(
                 self._post_token_request,

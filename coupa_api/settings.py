@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 import requests
@@ -104,6 +105,11 @@ CONNECTION_PROPERTIES: tuple[th.Property[Any], ...] = (
         description="Total seconds one request may spend retrying before the run fails.",
     ),
 )
+
+
+def is_number(value: object) -> bool:
+    """A JSON number as singer-sdk reads config files (fractions arrive as Decimal), not a bool."""
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
 
 def is_loopback(host: str) -> bool:
@@ -228,7 +234,7 @@ def connection_problems(config: Mapping[str, Any]) -> list[str]:
         ("max_retry_seconds", 1),
     ):
         value = config.get(key)
-        if value is not None and (not isinstance(value, int | float) or value < low):
+        if value is not None and (not is_number(value) or value < low):
             problems.append(f"`{key}` is {value!r}; it must be a number of at least {low}.")
     return problems
 

@@ -6,8 +6,8 @@ highest id known and the query they belong to. A run started with that state con
 range after its `emitted` cursor instead of starting over. The entry is tied to the query
 (`since` = the `updated-at[gt_or_eq]` lower bound, and the user's filters): if either changed,
 the cursors mean nothing and the stream starts over. When the stream completes, the entry is
-set to null rather than removed, because Meltano's `merge` state strategy merges dictionaries
-key by key and would otherwise bring back a stale entry.
+emptied rather than removed, because Meltano's `merge` state strategy merges dictionaries key
+by key and would otherwise bring back a stale entry (see `close_entry`).
 
 **Cadence.** STATE goes out at page boundaries, after the page's records (and lines), when
 enough records have gone out since the last one: at most max(1,000, 10 %) records are read
@@ -93,9 +93,21 @@ def write_entry(
 
 
 def close_entry(state: dict[str, Any]) -> None:
-    """The stream completed: no cursors to resume (null, not absent; see module doc)."""
+    """The stream completed: no cursors to resume (an empty entry, not absent; see module doc).
+
+    Not null either: Meltano's merge descends into a key whose new value is a dict, and fails
+    on a stored null (`'NoneType' object does not support item assignment`) the next time a
+    backfill starts. Every leaf of the entry is a scalar or a list, which merge replaces whole.
+    """
     if ENTRY in state:
-        state[ENTRY] = None
+        state[ENTRY] = {
+            "version": VERSION,
+            "query": None,
+            "ranges": [],
+            "top": None,
+            "signpost": None,
+            "emitted": 0,
+        }
 
 
 def mark_resumable(state: dict[str, Any]) -> None:

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from coupa_api.client import CoupaClient
-from coupa_api.errors import CoupaFatalError, CoupaScopeError
+from coupa_api.errors import CoupaAuthError, CoupaFatalError, CoupaScopeError
 from coupa_api.query import PAGE_SIZE
 from tap_coupa.custom_fields import add_custom_columns
 from tap_coupa.field_types import documented_types, harmonise, typed
@@ -40,8 +40,8 @@ def sample(
     params: dict[str, Any] = {"limit": PAGE_SIZE, "order_by": order, "dir": "desc"}
     try:
         page = client.request("GET", path, params=params, scope=scope)
-    except CoupaScopeError:
-        raise
+    except (CoupaScopeError, CoupaAuthError):
+        raise  # a 400 from the token endpoint is not the ordering: never re-post the secret
     except CoupaFatalError as exc:
         if exc.status != 400:
             raise

@@ -18,6 +18,7 @@ from coupa_api.query import to_utc
 from tap_coupa.checkpoints import SIGNPOST, mark_resumable
 from tap_coupa.client import REPLICATION_KEY, CoupaStream
 from tap_coupa.custom_fields import finish_row
+from tap_coupa.progress import CHILD_SYNC_KEY, quiet_child_syncs
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -35,6 +36,7 @@ class LineFeed:
         self.signpost: str | None = None
         for child in children:
             child.feed = self
+            quiet_child_syncs(child.logger)
 
     def collect(self, row: dict[str, Any]) -> None:
         """Set aside the lines of a parent record the parent's stream map keeps."""
@@ -48,7 +50,7 @@ class LineFeed:
         self.pages += 1
         for child in self.children:
             if self.buffers[child.name]:
-                child.sync(context={"parent_page": self.pages})
+                child.sync(context={CHILD_SYNC_KEY: self.pages})
 
     def take(self, child: EmbeddedLinesStream) -> list[dict[str, Any]]:
         """Hand a line stream its buffered lines and forget them."""
@@ -101,7 +103,9 @@ class EmbeddedLinesStream(CoupaStream):
         mark_resumable(state)
         if self.feed.signpost is not None:
             state[SIGNPOST] = self.feed.signpost
-        yield from self.feed.take(self)
+        lines = self.feed.take(self)
+        self.stats.add(records=len(lines))
+        yield from lines
 
     def post_process(
         self, row: dict[str, Any], context: Context | None = None

@@ -5,7 +5,7 @@ record (26 us/record of system time measured), and with worker threads each call
 re-takes the GIL. Here messages collect in one buffer written in large chunks. Buffering is
 safe as long as a STATE never reaches the consumer before the records it covers and nobody
 waits long: the buffer goes out, flushed, at every STATE, once a second while records flow,
-when it reaches `CHUNK_BYTES`, when a stream ends (`flush_all`) and at exit.
+when it reaches `CHUNK_BYTES`, when a stream ends (`flush_writer`) and at exit.
 """
 
 from __future__ import annotations
@@ -57,6 +57,15 @@ _WRITERS: weakref.WeakSet[BufferedMsgSpecWriter] = weakref.WeakSet()
 
 @atexit.register
 def flush_all() -> None:
-    """Write out every writer's buffer: at the end of each stream, and at exit."""
+    """Write out every writer's buffer (at exit)."""
     for writer in list(_WRITERS):
         writer.flush()
+
+
+def flush_writer(writer: object) -> None:
+    """Write out one plugin's buffer; `writer` may wrap ours (`.inner`, e.g. a counting writer)."""
+    for _ in range(4):
+        if isinstance(writer, BufferedMsgSpecWriter):
+            writer.flush()
+            return
+        writer = getattr(writer, "inner", None)

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from singer_sdk import metrics
 
@@ -24,6 +25,8 @@ from tap_coupa.stats import StreamProgress, StreamStats
 
 #: Per-request metric lines the SDK logs at INFO; kept only when the log level is DEBUG.
 PER_REQUEST_METRICS = ("http_request_duration",)
+#: The context key of a line stream's child sync (tap_coupa.lines): one per parent page.
+CHILD_SYNC_KEY = "parent_page"
 
 
 @dataclass
@@ -41,20 +44,54 @@ def quiet_per_request_metrics(logger: logging.Logger) -> None:
     DEBUG (`TAP_COUPA_LOGLEVEL=debug`) brings them back without a restart of anything else.
     """
     metrics_logger = metrics.get_metrics_logger()
-    if any(isinstance(f, _PerRequestFilter) for f in metrics_logger.filters):
-        return
+    for installed in metrics_logger.filters:
+        if isinstance(installed, _PerRequestFilter):
+            installed.level_of = logger  # one filter per process, following the newest tap
+            return
     metrics_logger.addFilter(_PerRequestFilter(logger))
 
 
 class _PerRequestFilter(metrics.MetricExclusionFilter):
+    """Per-request metrics, and the per-page ones of line streams' child syncs (one a page)."""
+
     def __init__(self, level_of: logging.Logger) -> None:
         super().__init__(metrics=list(PER_REQUEST_METRICS))
         self.level_of = level_of
+
+    def _exclude_point(self, point: metrics.Point[Any]) -> bool:
+        context = point.tags.get("context")
+        per_page = isinstance(context, Mapping) and CHILD_SYNC_KEY in context
+        return per_page or super()._exclude_point(point)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if self.level_of.isEnabledFor(logging.DEBUG):
             return True
         return super().filter(record)
+
+
+class _FirstChildSyncOnly(logging.Filter):
+    """Lets through the SDK's announcement of a child sync once, not once per parent page."""
+
+    PREFIXES = ("Beginning sync of", "Starting incremental sync of")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.msg
+        if not isinstance(message, str) or not message.startswith(self.PREFIXES):
+            return True
+        if message in self.seen:
+            return False
+        self.seen.add(message)
+        return True
+
+
+def quiet_child_syncs(logger: logging.Logger) -> None:
+    """Announce a line stream's per-page child syncs once per run instead of at every page."""
+    if not any(isinstance(f, _FirstChildSyncOnly) for f in logger.filters):
+        logger.addFilter(_FirstChildSyncOnly())
 
 
 def duration(seconds: float) -> str:
@@ -141,7 +178,7 @@ class ProgressReporter:
         """One line per stream that has started and not finished."""
         now = self.clock()
         out: list[str] = []
-        for name, stream_stats in list(self.stats.items()):
+        for stream_stats in list(self.stats.values()):
             snap = stream_stats.snapshot()
             if snap.started is None or snap.finished is not None:
                 continue
@@ -155,6 +192,9 @@ class ProgressReporter:
         before = seen.requests if seen else 0
         rate = (snap.requests - before) / (now - since) if now > since else 0.0
         self._seen[snap.stream] = _Seen(snap.requests, now)
+        if not snap.requests and not snap.pages:
+            # A line stream: its lines come in its parent's pages, at no request of its own.
+            return f"progress {snap.stream}: {snap.records:,} records (from its parent's pages)"
         parts = [
             f"{snap.records:,} records",
             f"{snap.pages:,} pages",

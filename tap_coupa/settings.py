@@ -57,6 +57,17 @@ TAP_PROPERTIES: tuple[th.Property[Any], ...] = (
         ),
     ),
     th.Property(
+        "progress_interval",
+        th.IntegerType,
+        default=10,
+        title="Progress interval (s)",
+        description=(
+            "Every this many seconds, one log line per stream being read: running total, pages, "
+            "requests/s, 429s, retries and, once the id range is known, percent done and ETA. "
+            "0 turns the lines off; the end-of-run summary table is always written."
+        ),
+    ),
+    th.Property(
         "filters",
         th.ObjectType(additional_properties=th.ObjectType(additional_properties=th.StringType)),
         title="Server-side filters per stream",
@@ -85,18 +96,7 @@ def tap_problems(config: Mapping[str, Any], stream_names: Collection[str]) -> li
                 problems.append(
                     f"`start_date` {start!r} is in the future; no record would be read."
                 )
-    lookback = config.get("lookback_window")
-    if lookback is not None and (not isinstance(lookback, int) or lookback < 0):
-        problems.append(
-            f"`lookback_window` is {lookback!r}; give a whole number of seconds, 0 or more."
-        )
-    workers = config.get("max_concurrency")
-    if workers is not None and (
-        not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 64
-    ):
-        problems.append(
-            f"`max_concurrency` is {workers!r}; give a whole number from 1 to 64 (default 8)."
-        )
+    problems += _number_problems(config)
     filters = config.get("filters") or {}
     for stream, params in filters.items():
         if stream not in stream_names:
@@ -116,4 +116,30 @@ def tap_problems(config: Mapping[str, Any], stream_names: Collection[str]) -> li
                 )
             elif problem := filter_key_problem(key):
                 problems.append(f"`filters.{stream}`: {problem}.")
+    return problems
+
+
+def _number_problems(config: Mapping[str, Any]) -> list[str]:
+    """One sentence per numeric tap setting out of its range."""
+    problems: list[str] = []
+    lookback = config.get("lookback_window")
+    if lookback is not None and (not isinstance(lookback, int) or lookback < 0):
+        problems.append(
+            f"`lookback_window` is {lookback!r}; give a whole number of seconds, 0 or more."
+        )
+    workers = config.get("max_concurrency")
+    if workers is not None and (
+        not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 64
+    ):
+        problems.append(
+            f"`max_concurrency` is {workers!r}; give a whole number from 1 to 64 (default 8)."
+        )
+    interval = config.get("progress_interval")
+    if interval is not None and (
+        not isinstance(interval, int) or isinstance(interval, bool) or interval < 0
+    ):
+        problems.append(
+            f"`progress_interval` is {interval!r}; give whole seconds between progress lines "
+            "(e.g. 10), or 0 to turn them off."
+        )
     return problems

@@ -23,6 +23,7 @@ from tap_coupa import connection_check
 from tap_coupa.client import CoupaStream
 from tap_coupa.discovery import discover_schemas
 from tap_coupa.output import BufferedMsgSpecWriter
+from tap_coupa.progress import ProgressReporter, quiet_per_request_metrics
 from tap_coupa.settings import TAP_PROPERTIES, tap_problems
 from tap_coupa.stats import StreamStats
 from tap_coupa.streams import STREAMS
@@ -58,6 +59,17 @@ class TapCoupa(CoupaPluginMixin, Tap):
     def stats(self) -> dict[str, StreamStats]:
         """Per-stream counters (tap_coupa.stats), filled in as streams read; for progress."""
         return {}
+
+    @cached_property
+    def progress(self) -> ProgressReporter:
+        """Progress lines while streams read and the end-of-run summary (tap_coupa.progress)."""
+        quiet_per_request_metrics(self.logger)
+        return ProgressReporter(
+            self.stats,
+            self.coupa.limiter.counters,
+            self.logger,
+            interval=float(self.config.get("progress_interval", 10) or 0),
+        )
 
     def required_scopes(self) -> list[str]:
         """The `scopes` setting, or the least set the selected streams need."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 import pytest
+from singer_sdk import metrics
 
 from coupa_api.ratelimit import RateCounters
 from tap_coupa.progress import ProgressReporter, duration, quiet_per_request_metrics
@@ -90,8 +92,6 @@ def test_duration(seconds: float, text: str) -> None:
 
 
 def test_per_request_metrics_only_at_debug(caplog: pytest.LogCaptureFixture) -> None:
-    from singer_sdk import metrics
-
     level_of = logging.getLogger("tap-coupa-progress-test")
     quiet_per_request_metrics(level_of)
     point = metrics.Point("timer", metrics.Metric.HTTP_REQUEST_DURATION, 0.1, {})
@@ -109,11 +109,11 @@ def test_per_request_metrics_only_at_debug(caplog: pytest.LogCaptureFixture) -> 
 
 
 def test_cli_prints_progress_lines_and_one_summary(coupa: Any, tmp_path: Any) -> None:
-    """Over real HTTP: slow pages, a 0.5 s interval -> named progress lines, then the table."""
-    coupa.control.configure(latency_ms=400)
-    config = tap_config(coupa.base_url, progress_interval=0.5, max_concurrency=1)
+    """Over real HTTP: slow pages, a 1 s interval -> named progress lines, then the table."""
+    coupa.control.configure(latency_ms=700)
+    config = tap_config(coupa.base_url, progress_interval=1, max_concurrency=1)
     catalog = select(discover(config), ["invoices"])
-    (tmp_path / "catalog.json").write_text(__import__("json").dumps(catalog))
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
     result = run_cli(["--catalog", str(tmp_path / "catalog.json")], config, tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     err = result.stderr

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,3 +95,15 @@ def test_bad_config_file_is_a_sentence(tmp_path, content):
     assert result.returncode == 2  # ExitCode.CONFIG
     assert "Traceback" not in result.stderr
     assert "--config" in result.stderr
+
+
+def test_fractional_numbers_from_a_config_file_are_accepted(coupa: Any, tmp_path: Path) -> None:
+    """singer-sdk reads config files with Decimal numbers: 0.5 s is a number, not a problem."""
+    config = tap_config(
+        coupa.base_url,
+        token_settle_seconds=0.5,
+        max_requests_per_second=12.5,
+    )
+    result = run_cli(["--discover"], config, tmp_path)
+    assert result.returncode == 0, result.stderr[-1500:]
+    assert "Setting problem" not in result.stderr
