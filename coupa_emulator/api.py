@@ -128,13 +128,35 @@ def _params(request: web.Request) -> list[tuple[str, str]]:
 async def list_records(request: web.Request) -> web.Response:
     """GET /api/<resource>: filtered, ordered, paged, shaped; bare array or typed XML."""
     spec = _spec_or_404(request)
+    if spec.url != spec.name:
+        raise web.HTTPNotFound(text="Not Found")
+    return _list(request, spec, [])
+
+
+def list_route(spec: ResourceSpec) -> web.RouteDef:
+    """GET on a path that is not `/api/<name>`: nested (`asn/headers`) or a sub-resource.
+
+    A sub-resource (`suppliers/{parent_id}/addresses`) lists the records whose `parent_key`
+    is the URL's parent id, with the query language, paging and shaping of any collection.
+    """
+
+    async def handler(request: web.Request) -> web.Response:
+        extra: list[tuple[str, str]] = []
+        if spec.parent_key is not None:
+            extra = [(spec.parent_key, request.match_info["parent_id"])]
+        return _list(request, spec, extra)
+
+    return web.get(f"/api/{spec.url}", handler)
+
+
+def _list(request: web.Request, spec: ResourceSpec, extra: list[tuple[str, str]]) -> web.Response:
     denied = _authorize(request, spec.scope)
     if denied is not None:
         return denied
     emu = emulator_of(request)
     as_json = wants_json(request.headers.get("Accept"))
     try:
-        query = parse_query(_params(request), emu.schema(spec.name))
+        query = parse_query(_params(request) + extra, emu.schema(spec.name))
     except QueryError as exc:
         return errors_response(request, 400, [str(exc)], "query")
     table = emu.store.table(spec.name)
@@ -161,6 +183,8 @@ def _record_id(request: web.Request) -> int | None:
 async def show_record(request: web.Request) -> web.Response:
     """GET /api/<resource>/<id>: one bare object, 404 when absent."""
     spec = _spec_or_404(request)
+    if spec.url != spec.name:
+        raise web.HTTPNotFound(text="Not Found")
     denied = _authorize(request, spec.scope)
     if denied is not None:
         return denied
@@ -275,6 +299,7 @@ def routes() -> list[web.RouteDef]:
         web.put("/api/invoices/{id}", update_invoice),
         web.patch("/api/invoices/{id}", update_invoice),
         web.put("/api/invoices/{id}/{action}", invoice_action),
+        *(list_route(spec) for spec in RESOURCES.values() if spec.url != spec.name),
         web.get("/api/{resource}", list_records),
         web.get("/api/{resource}/{id}", show_record),
     ]

@@ -22,6 +22,11 @@ from coupa_api.settings import CONNECTION_PROPERTIES, connection_problems
 from tap_coupa import connection_check
 from tap_coupa.client import CoupaStream
 from tap_coupa.discovery import discover_schemas
+from tap_coupa.extra_streams import (
+    EXTRA_STREAMS_PROPERTY,
+    extra_stream_classes,
+    extra_stream_problems,
+)
 from tap_coupa.output import BufferedMsgSpecWriter
 from tap_coupa.settings import TAP_PROPERTIES, tap_problems
 from tap_coupa.stats import StreamStats
@@ -32,7 +37,9 @@ class TapCoupa(CoupaPluginMixin, Tap):
     """Singer tap for Coupa's Core REST API: incremental, keyset-paged, custom-field aware."""
 
     name = "tap-coupa"
-    config_jsonschema = th.PropertiesList(*CONNECTION_PROPERTIES, *TAP_PROPERTIES).to_dict()
+    config_jsonschema = th.PropertiesList(
+        *CONNECTION_PROPERTIES, *TAP_PROPERTIES, EXTRA_STREAMS_PROPERTY
+    ).to_dict()
     #: Discovery samples the instance (custom fields differ per tenant), so it needs config.
     dynamic_catalog = True
     #: msgspec instead of simplejson (the SDK's default writer is a third of the tap's CPU),
@@ -76,7 +83,10 @@ class TapCoupa(CoupaPluginMixin, Tap):
     def check_config(self) -> None:
         """Raise one ConfigValidationError listing every setting that cannot work."""
         problems = connection_problems(self.config)
-        problems += tap_problems(self.config, [cls.name for cls in STREAMS])  # type: ignore[misc]
+        builtin = [cls.name for cls in STREAMS]  # type: ignore[misc]
+        problems += extra_stream_problems(self.config, builtin)
+        names = [cls.name for cls in self.all_stream_classes]  # type: ignore[misc]
+        problems += tap_problems(self.config, names)
         if problems:
             msg = "tap-coupa settings need attention"
             raise ConfigValidationError(msg, errors=problems)
@@ -84,17 +94,27 @@ class TapCoupa(CoupaPluginMixin, Tap):
     def discover_streams(self) -> list[CoupaStream]:
         """Streams with the input catalog's schemas, or schemas discovered from the instance."""
         self.check_config()
+        classes = self.all_stream_classes
         catalog = self.input_catalog
         if catalog is not None:
             schemas = {entry.tap_stream_id: entry.schema.to_dict() for entry in catalog.streams}
         else:
             schemas = discover_schemas(
                 self.coupa,
-                STREAMS,
+                classes,
                 self.logger,
                 custom_columns=bool(self.config.get("custom_fields_as_columns", True)),
             )
-        return [cls(self, schema=schemas.get(cls.name)) for cls in STREAMS]  # type: ignore[misc]
+        return [cls(self, schema=schemas.get(cls.name)) for cls in classes]  # type: ignore[misc]
+
+    @property
+    def all_stream_classes(self) -> list[type[CoupaStream]]:
+        """Built-in streams, then those declared in `extra_streams`."""
+        try:
+            extra = extra_stream_classes(self.config)
+        except (KeyError, TypeError, AttributeError):
+            extra = []  # invalid entries: check_config names them
+        return [*STREAMS, *extra]
 
     @classmethod
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
