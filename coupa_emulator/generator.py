@@ -18,6 +18,7 @@ from decimal import Decimal, localcontext
 from typing import Any
 
 from coupa_emulator.catalog import BUILDERS
+from coupa_emulator.embedded import embed
 from coupa_emulator.resources import ResourceSpec
 from coupa_emulator.timefmt import fmt, local_ts
 
@@ -330,6 +331,7 @@ class Generator:
             BUILDERS[spec.name](self, rec, rng, created, updated)
         else:
             builder(rec, rng, created, updated)
+        embed(self, spec.name, rec)
         if spec.name != "currencies":
             self.add_custom_fields(spec.name, rec, rng)
         return rec

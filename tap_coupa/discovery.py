@@ -19,6 +19,7 @@ from typing import Any
 from coupa_api.client import CoupaClient
 from coupa_api.errors import CoupaFatalError, CoupaScopeError
 from coupa_api.query import PAGE_SIZE
+from tap_coupa import embedded
 from tap_coupa.custom_fields import add_custom_columns
 from tap_coupa.field_types import documented_types, harmonise, typed
 from tap_coupa.subresources import SubResourceStream, sample_children
@@ -189,12 +190,7 @@ def discover_schemas(
             if issubclass(cls, SubResourceStream):
                 lines = sample_children(client, cls, parents, sample)
             else:
-                lines = [
-                    line
-                    for row in parents
-                    for line in (row.get(cls.lines_key) or [])
-                    if isinstance(line, Mapping)
-                ]
+                lines = [line for row in parents for line in embedded.elements(cls, row)]
             schemas[cls.name] = extend_schema(cls.base_schema, lines, known)
     for name, schema in schemas.items():
         harmonise(schema)

@@ -19,7 +19,7 @@ from coupa_api.cli import CoupaPluginMixin, explain_errors
 from coupa_api.client import CoupaClient
 from coupa_api.scopecheck import SCOPES_TEST
 from coupa_api.settings import CONNECTION_PROPERTIES, connection_problems
-from tap_coupa import connection_check
+from tap_coupa import connection_check, deletions
 from tap_coupa.client import CoupaStream
 from tap_coupa.discovery import discover_schemas
 from tap_coupa.extra_streams import (
@@ -87,6 +87,7 @@ class TapCoupa(CoupaPluginMixin, Tap):
         problems += extra_stream_problems(self.config, builtin)
         names = [cls.name for cls in self.all_stream_classes]  # type: ignore[misc]
         problems += tap_problems(self.config, names)
+        problems += deletions.problems(self.config, self.all_stream_classes)
         if problems:
             msg = "tap-coupa settings need attention"
             raise ConfigValidationError(msg, errors=problems)
@@ -105,7 +106,9 @@ class TapCoupa(CoupaPluginMixin, Tap):
                 self.logger,
                 custom_columns=bool(self.config.get("custom_fields_as_columns", True)),
             )
-        return [cls(self, schema=schemas.get(cls.name)) for cls in classes]  # type: ignore[misc]
+        streams = [cls(self, schema=schemas.get(cls.name)) for cls in classes]  # type: ignore[misc]
+        deletions.add_marker_column(streams, self.config)
+        return streams
 
     @property
     def all_stream_classes(self) -> list[type[CoupaStream]]:
