@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.about import AboutFormatter
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import (
     CapabilitiesEnum,
@@ -31,6 +32,7 @@ from tap_coupa.output import BufferedMsgSpecWriter
 from tap_coupa.settings import TAP_PROPERTIES, tap_problems
 from tap_coupa.stats import StreamStats
 from tap_coupa.streams import STREAMS
+from tap_coupa.streams.catalog_doc import streams_markdown
 
 
 class TapCoupa(CoupaPluginMixin, Tap):
@@ -118,6 +120,22 @@ class TapCoupa(CoupaPluginMixin, Tap):
         except (KeyError, TypeError, AttributeError):
             extra = []  # invalid entries: check_config names them
         return [*STREAMS, *extra]
+
+    @classmethod
+    def print_about(cls, output_format: str | None = None) -> None:
+        """The SDK's `--about`, plus every stream with its endpoint, scope and replication.
+
+        JSON carries the table in `description`; text and Markdown get a `Streams` section
+        (the SDK's template would mis-indent a multi-line description).
+        """
+        info = cls._get_about_info()
+        fmt = output_format or "text"
+        table = streams_markdown(STREAMS)
+        if fmt == "json":
+            info.description = f"{info.description}\n\n{table}"
+        print(AboutFormatter.get_formatter(fmt).format_about(info))
+        if fmt != "json":
+            print(f"\n## Streams\n\n{table}")
 
     @classmethod
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:

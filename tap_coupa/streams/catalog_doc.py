@@ -2,12 +2,14 @@
 
 One generator, so the docs cannot drift from what the tap reads: every stream with its endpoint
 (or the payload it is embedded in), the scope it needs and how it is replicated
-(tests/test_stream_docs.py checks the README holds exactly this table).
+(tests/test_stream_docs.py checks the README holds exactly this table; regenerate it with
+`python -m tap_coupa.streams.catalog_doc README.md`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from coupa_api.scopes import ENDPOINTS, not_covered_table
@@ -62,3 +64,22 @@ def readme_section(streams: Iterable[Any]) -> str:
             END,
         ]
     )
+
+
+def update_readme(path: Path, streams: Iterable[Any]) -> bool:
+    """Rewrite the generated block of the README at `path`; True when it changed."""
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index(BEGIN), text.index(END) + len(END)
+    updated = text[:start] + readme_section(streams) + text[end:]
+    if updated != text:
+        path.write_text(updated, encoding="utf-8")
+    return updated != text
+
+
+if __name__ == "__main__":  # `python -m tap_coupa.streams.catalog_doc README.md`
+    import sys
+
+    from tap_coupa.streams import STREAMS
+
+    changed = update_readme(Path(sys.argv[1] if len(sys.argv) > 1 else "README.md"), STREAMS)
+    print("README stream table " + ("updated" if changed else "already current"))
