@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from tap_coupa.schemas._fragments import (
     ACCOUNT_STUB,
     BOOLEAN,
@@ -22,8 +24,9 @@ ACCOUNT_ALLOCATION: Schema = timestamped(
     account=ACCOUNT_STUB,
 )
 
-#: `tax-lines[]` of an invoice, an invoice line or an invoice charge.
-TAX_LINE: Schema = timestamped(
+#: `tax-lines[]` of an invoice, an invoice line or an invoice charge, as Coupa nests them
+#: (`rate` a float).
+NESTED_TAX_LINE: Schema = timestamped(
     amount=DECIMAL,
     rate=NUMBER,
     code=STRING,
@@ -33,16 +36,21 @@ TAX_LINE: Schema = timestamped(
     taxable_amount=DECIMAL,
 )
 
+#: A tax line as a row of `invoice_tax_lines`: `rate` is a string there, the one type the
+#: column has in every stream (tap_coupa.field_types).
+TAX_LINE: Schema = copy.deepcopy(NESTED_TAX_LINE)
+TAX_LINE["properties"]["rate"] = DECIMAL
+
 #: `invoice-charges[]`: shipping, handling and miscellaneous charges of an invoice.
 INVOICE_CHARGE: Schema = timestamped(
     type=STRING,
     line_num=INTEGER,
     total=DECIMAL,
     accounting_total=DECIMAL,
-    pct=NUMBER,
+    pct=DECIMAL,
     distributed=BOOLEAN,
     currency=CURRENCY,
     account=ACCOUNT_STUB,
     account_allocations=array(ACCOUNT_ALLOCATION),
-    tax_lines=array(TAX_LINE),
+    tax_lines=array(NESTED_TAX_LINE),
 )
