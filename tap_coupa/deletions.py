@@ -70,14 +70,27 @@ def problems(config: Mapping[str, Any], streams: Iterable[Any]) -> list[str]:
         ]
     if isinstance(value, Mapping) and any(not isinstance(v, bool) for v in value.values()):
         return ["`detect_deletes` maps stream names to true or false; other values mean nothing."]
+    streams = list(streams)
     top = {cls.name for cls in streams if getattr(cls, "parent_stream_type", None) is None}
-    children = {cls.name for cls in streams} - top
+    lines = {cls.name for cls in streams if getattr(cls, "lines_key", None) is not None}
+    parents = {
+        cls.name: cls.parent_stream_type.name
+        for cls in streams
+        if getattr(cls, "parent_stream_type", None) is not None
+    }
     found: list[str] = []
     for name in sorted(configured(config)):
-        if name in children:
+        if name in lines:
             found.append(
-                f"`detect_deletes` names {name!r}, which is read through its parent: lines and "
-                "nested arrays disappear with their document's new version (docs/deletions.md)."
+                f"`detect_deletes` names {name!r}, which comes inside its document's payload: "
+                "its removed rows drop out with the document's new version (docs/deletions.md, "
+                "section 1), no sweep needed."
+            )
+        elif name in parents:
+            found.append(
+                f"`detect_deletes` names {name!r}, a sub-resource read once per record of "
+                f"{parents[name]!r}: the sweep lists top-level collections only (here it would "
+                f"cost a request per record of {parents[name]!r} on every run)."
             )
         elif name not in top:
             found.append(

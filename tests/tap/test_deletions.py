@@ -131,5 +131,5 @@ def test_deletion_sweep_settings_are_checked():
     with pytest.raises(ConfigValidationError) as caught:
         TapCoupa(config=config, parse_env_config=False, setup_mapper=False).check_config()
     errors = " ".join(caught.value.errors)
-    assert "read through its parent" in errors
+    assert "inside its document's payload" in errors
     assert "'no_such_stream'" in errors
