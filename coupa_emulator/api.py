@@ -290,6 +290,31 @@ async def invoice_action(request: web.Request) -> web.Response:
     return await _write(request, action)
 
 
+#: Collections Coupa documents a DELETE for (reference §4), with the scope it needs.
+DELETABLE: dict[str, str] = {"expense_reports": "core.expense.write"}
+
+
+async def delete_record(request: web.Request) -> web.Response:
+    """DELETE /api/<resource>/<id> where Coupa has it: 200 with the deleted record."""
+    spec = _spec_or_404(request)
+    scope = DELETABLE.get(spec.name)
+    if scope is None:
+        raise web.HTTPMethodNotAllowed("DELETE", ["GET"])
+    denied = _authorize(request, scope)
+    if denied is not None:
+        return denied
+    table = emulator_of(request).store.table(spec.name)
+    rid = _record_id(request)
+    if rid is None or rid not in table:
+        return errors_response(request, 404, [NO_RESULTS])
+    record = table.get(rid)
+    table.delete(rid)
+    as_json = wants_json(request.headers.get("Accept"))
+    if as_json:
+        return respond(request, 200, json_bytes(record), as_json=True)
+    return respond(request, 200, xml_document(spec.xml_item, record), as_json=False)
+
+
 def routes() -> list[web.RouteDef]:
     """Coupa's own routes (OAuth and /api)."""
     return [
@@ -302,4 +327,5 @@ def routes() -> list[web.RouteDef]:
         *(list_route(spec) for spec in RESOURCES.values() if spec.url != spec.name),
         web.get("/api/{resource}", list_records),
         web.get("/api/{resource}/{id}", show_record),
+        web.delete("/api/{resource}/{id}", delete_record),
     ]

@@ -42,6 +42,14 @@ def api_request(coupa):
     response.raise_for_status()
 
 
+def api_delete(coupa, token, rid):
+    return requests.delete(
+        f"{coupa.base_url}/api/{STREAM}/{rid}",
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        timeout=30,
+    )
+
+
 def test_id_sets_round_trip_and_stay_small():
     rng = random.Random(3)
     ids: list[int] = []
@@ -58,7 +66,7 @@ def test_id_sets_round_trip_and_stay_small():
         idset.decode("r1:not-base64!")
 
 
-def test_deleted_records_arrive_with_sdc_deleted_at(coupa, config, caplog):
+def test_deleted_records_arrive_with_sdc_deleted_at(coupa, config, caplog, oauth_client):
     coupa.control.reset(counts={STREAM: 130})
     config["detect_deletes"] = [STREAM]
     catalog = select(discover(config), [STREAM])
@@ -76,8 +84,16 @@ def test_deleted_records_arrive_with_sdc_deleted_at(coupa, config, caplog):
     assert DELETED_AT in schemas[0]["schema"]["properties"]
 
     gone = [ids[0], ids[57], ids[-1]]
-    for rid in gone:
-        coupa.control.delete_record(STREAM, rid)
+    coupa.control.delete_record(STREAM, gone[0])
+    # Coupa's own DELETE (reference §4: expense reports can be deleted), scope checked.
+    reader = fetch_token(coupa.base_url, *oauth_client(["core.expense.read"]))
+    assert api_delete(coupa, reader, gone[1]).status_code == 403
+    writer = fetch_token(coupa.base_url, *oauth_client(["core.expense.write"]))
+    for rid in gone[1:]:
+        response = api_delete(coupa, writer, rid)
+        assert response.status_code == 200
+        assert response.json()["id"] == rid
+    assert api_delete(coupa, writer, gone[1]).status_code == 404
     caplog.clear()
     with caplog.at_level(logging.INFO):
         second = run_tap(config, catalog=catalog, state=first.final_state)
