@@ -25,7 +25,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk.helpers._util import utc_now
-from singer_sdk.mapper import RemoveRecordTransform
+from singer_sdk.mapper import RemoveRecordTransform, SameRecordTransform
 from singer_sdk.singerlib import RecordMessage
 
 from coupa_api.query import PAGE_SIZE, fields_param, keyset_page
@@ -180,7 +180,10 @@ class Sweep:
             return
         now = set(present)
         if previous is None:
-            keep = now
+            # Baseline: every listed id is in the warehouse, unless a stream map filters
+            # records out; then only what this run emitted is known to be there.
+            unfiltered = isinstance(stream.stream_maps[0], SameRecordTransform)
+            keep = now if unfiltered else now.intersection(self.emitted)
             deleted: list[int] = []
         else:
             held = set(previous).union(self.emitted)

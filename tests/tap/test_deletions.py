@@ -149,3 +149,20 @@ def test_deletion_sweep_settings_are_checked():
     errors = " ".join(caught.value.errors)
     assert "inside its document's payload" in errors
     assert "'no_such_stream'" in errors
+
+
+def test_records_a_stream_map_filtered_out_are_never_reported(coupa, config):
+    coupa.control.reset(counts={STREAM: 60})
+    truth = coupa.control.records(STREAM)
+    dropped = truth[0]["status"]
+    config["detect_deletes"] = [STREAM]
+    config["stream_maps"] = {STREAM: {"__filter__": f"status != '{dropped}'"}}
+    catalog = select(discover(config), [STREAM])
+    first = run_tap(config, catalog=catalog)
+    filtered = next(r["id"] for r in truth if r["status"] == dropped)
+    kept = next(r["id"] for r in truth if r["status"] != dropped)
+    assert filtered not in first.ids(STREAM)
+    for rid in (filtered, kept):
+        coupa.control.delete_record(STREAM, rid)
+    second = run_tap(config, catalog=catalog, state=first.final_state)
+    assert [r["id"] for r in markers(second)] == [kept]
