@@ -8,17 +8,24 @@ from tap_coupa.schemas._fragments import (
     ACCOUNT_STUB,
     BOOLEAN,
     CURRENCY,
+    DATETIME,
     DECIMAL,
     INTEGER,
     NUMBER,
     STRING,
     Schema,
     array,
-    timestamped,
+    record,
 )
 
+
+def stamped(**properties: Schema) -> Schema:
+    """A nested row: `id`, `created-at` and `updated-at` (Coupa nests no user stubs here)."""
+    return record(created_at=DATETIME, updated_at=DATETIME, **properties)
+
+
 #: `account-allocations[]` of a line or charge: a share of its amount booked to one account.
-ACCOUNT_ALLOCATION: Schema = timestamped(
+ACCOUNT_ALLOCATION: Schema = stamped(
     pct=DECIMAL,
     amount=DECIMAL,
     account=ACCOUNT_STUB,
@@ -26,7 +33,7 @@ ACCOUNT_ALLOCATION: Schema = timestamped(
 
 #: `tax-lines[]` of an invoice, an invoice line or an invoice charge, as Coupa nests them
 #: (`rate` a float).
-NESTED_TAX_LINE: Schema = timestamped(
+NESTED_TAX_LINE: Schema = stamped(
     amount=DECIMAL,
     rate=NUMBER,
     code=STRING,
@@ -42,7 +49,7 @@ TAX_LINE: Schema = copy.deepcopy(NESTED_TAX_LINE)
 TAX_LINE["properties"]["rate"] = DECIMAL
 
 #: `invoice-charges[]`: shipping, handling and miscellaneous charges of an invoice.
-INVOICE_CHARGE: Schema = timestamped(
+INVOICE_CHARGE: Schema = stamped(
     type=STRING,
     line_num=INTEGER,
     total=DECIMAL,
