@@ -44,7 +44,7 @@ def allocations(gen: Generator, rng: random.Random, owner: Record, total: Decima
                 "created-at": owner.get("created-at"),
                 "updated-at": owner.get("updated-at"),
                 "pct": _money(Decimal(share)),
-                "amount": _money(amount),
+                "amount": format(amount, "f"),  # exact: the two add up to the total
                 "account": gen.stub("accounts", gen.pick(rng, "accounts")),
                 "period": None,
             }
