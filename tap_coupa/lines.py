@@ -60,7 +60,8 @@ class LineFeed:
 class EmbeddedLinesStream(CoupaStream):
     """Lines embedded in a parent's payload (`invoice-lines`, ...), emitted without a request.
 
-    Each line gains its parent's id (`<parent>-id`) for joins. A line without its own
+    Each line gains its parent's id (`<parent>-id`) for joins and its version
+    (`<parent>-updated-at`, docs/deletions.md). A line without its own
     `updated-at` inherits the parent's, so the bookmark stays meaningful.
     """
 
