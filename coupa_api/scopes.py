@@ -33,8 +33,9 @@ class Endpoint:
         return "updated-at" if self.incremental else "full table"
 
 
-def _ep(stream: str, scope: str, path: str | None = None, **kw: object) -> Endpoint:
-    return Endpoint(stream, path or f"/api/{stream}", scope, **kw)  # type: ignore[arg-type]
+def _ep(stream: str, scope: str, path: str | None = None, *, incremental: bool = True) -> Endpoint:
+    """A top-level collection, at `/api/<stream>` unless `path` says otherwise."""
+    return Endpoint(stream, path or f"/api/{stream}", scope, incremental=incremental)
 
 
 def _child(stream: str, scope: str, path: str, parent: str) -> Endpoint:

@@ -24,7 +24,7 @@ DEFAULT_SCOPES: tuple[str, ...] = (
 #: Finding an invoice by its key needs this scope whatever else the run does.
 LOOKUP_SCOPE = scopes.INVOICE_READ
 #: Creating needs either; updating needs core.invoice.write (Coupa answers 403 otherwise).
-WRITE_SCOPES: tuple[str, ...] = scopes.INVOICE_WRITES["create"]
+WRITE_SCOPES: tuple[str, ...] = (scopes.INVOICE_WRITE, scopes.INVOICE_CREATE)
 
 UNSUPPORTED_STREAM_CHOICES: tuple[str, ...] = ("error", "skip")
 DEFAULT_DEAD_LETTER_PATH = "dead-letter-target-coupa.jsonl"

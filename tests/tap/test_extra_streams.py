@@ -86,3 +86,19 @@ def test_bad_declaration_is_one_sentence_before_any_request(coupa, tmp_path, ent
     assert needle in result.stderr
     assert "Traceback" not in result.stderr
     assert coupa.control.stats()["token_mints"].get("demo", 0) == 0
+
+
+def test_scope_check_covers_extra_and_sub_resource_streams(coupa, oauth_client, tmp_path):
+    from tests.test_connection_check import catalog_selecting, lines  # noqa: PLC0415
+
+    client_id, secret = oauth_client(["core.invoice.read"])
+    config = tap_config(coupa.base_url, client_id=client_id, client_secret=secret)
+    config["extra_streams"] = [SCORECARDS]
+    catalog = catalog_selecting(tmp_path, ["vendor_scorecards", "supplier_items", "invoices"])
+    result = run_cli(["--catalog", catalog, "--test=scopes"], config, tmp_path)
+    assert result.returncode == 2, result.stderr[-2000:]  # ExitCode.CONFIG: scopes missing
+    report = lines(result.stdout)
+    assert report["invoices"][0] == "ok"
+    assert report["vendor_scorecards"][:3] == ["MISSING", "vendor_scorecards", "core.common.read"]
+    assert report["supplier_items"][:2] == ["MISSING", "supplier_items"]
+    assert "core.catalog.read" in report["supplier_items"]  # proven at /api/items, its parent
