@@ -110,7 +110,8 @@ def add_marker_column(streams: Collection[CoupaStream], config: Mapping[str, Any
 
 def around(stream: CoupaStream, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """`rows` unchanged; then, when the stream is swept, the sweep (after its last record)."""
-    if stream.name not in configured(stream.tap_config) or stream.parent_stream_type is not None:
+    swept = stream.name in configured(stream.tap_config) and stream.parent_stream_type is None
+    if not swept or not stream.selected:  # read only for its line streams: nothing to report
         yield from rows
         return
     sweep = Sweep(stream)

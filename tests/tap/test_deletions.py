@@ -27,7 +27,9 @@ def sweep_requests(coupa, before):
     return [
         r
         for r in coupa.control.requests_log()[before:]
-        if r["path"] == f"/api/{STREAM}" and "fields=" in r["query"] and "dir=asc" in r["query"]
+        if r["path"] == f"/api/{STREAM}"
+        and "fields=%5B%22id%22%5D" in r["query"]  # fields=["id"]
+        and "dir=asc" in r["query"]
     ]
 
 
@@ -166,3 +168,15 @@ def test_records_a_stream_map_filtered_out_are_never_reported(coupa, config):
         coupa.control.delete_record(STREAM, rid)
     second = run_tap(config, catalog=catalog, state=first.final_state)
     assert [r["id"] for r in markers(second)] == [kept]
+
+
+def test_no_sweep_for_a_stream_read_only_for_its_lines(coupa, config):
+    coupa.control.reset(counts={STREAM: 20})
+    config["detect_deletes"] = [STREAM]
+    catalog = select(discover(config), ["expense_lines"])
+    before = len(coupa.control.requests_log())
+    run = run_tap(config, catalog=catalog)
+    assert run.records("expense_lines")
+    assert not run.records(STREAM)
+    assert not sweep_requests(coupa, before)
+    assert STATE_KEY not in run.final_state["bookmarks"].get(STREAM, {})
