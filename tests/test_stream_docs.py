@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from coupa_api.scopes import ENDPOINTS, NOT_COVERED
-from coupa_emulator.resources import RESOURCES
+from coupa_api.scopes import ENDPOINTS, INVOICE_WRITES, NOT_COVERED
+from coupa_emulator.resources import INVOICE_WRITE_SCOPES, RESOURCES
 from tap_coupa.streams import STREAMS
 from tap_coupa.streams.catalog_doc import readme_section
 from tap_coupa.tap import TapCoupa
@@ -68,3 +68,9 @@ def test_no_scope_is_written_outside_the_registry():
         if pattern.search(line) and "e.g." not in line and '"scope": ' not in line
     ]
     assert offenders == []
+
+
+def test_invoice_write_scopes_agree_with_the_emulated_coupa():
+    assert {op: set(s) for op, s in INVOICE_WRITES.items()} == {
+        op: set(s) for op, s in INVOICE_WRITE_SCOPES.items()
+    }
