@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from coupa_api.errors import CoupaFatalError, CoupaScopeError
 from tap_coupa.client import CoupaStream
 
 if TYPE_CHECKING:
@@ -90,7 +91,14 @@ def sample_children(
     key = cls.context_key()
     for parent in [p for p in parents if "id" in p][:SAMPLE_PARENTS]:
         path = "/api/" + (cls.resource or "").replace("{" + key + "}", str(parent["id"]))
-        rows = sample(client, path, cls.scope, ordered_by_update=False)
+        try:
+            rows = sample(client, path, cls.scope, ordered_by_update=False)
+        except CoupaScopeError:
+            return []  # not granted: the documented schema, as for any stream
+        except CoupaFatalError as exc:
+            if exc.status != 404:  # the parent went away since it was sampled
+                raise
+            continue
         if rows:
             return rows
     return []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.tap.conftest import discover, run_tap, select
+from tests.tap.conftest import discover, run_tap, select, tap_config
 
 
 def test_remit_to_addresses_come_per_supplier_with_its_id(coupa, config):
@@ -41,3 +41,14 @@ def test_discovery_samples_sub_resources(coupa, config):
     props = entries["remit_to_addresses"]["schema"]["properties"]
     assert "supplier-id" in props
     assert "custom-fields" in props  # sampled from the instance, not only documented
+
+
+def test_discovery_without_the_scope_keeps_documented_schemas(coupa, oauth_client):
+    client_id, secret = oauth_client(["core.invoice.read", "core.supplier.read"])
+    config = tap_config(coupa.base_url, client_id=client_id, client_secret=secret)
+    entries = {e["tap_stream_id"]: e for e in discover(config)["streams"]}
+    # Granted: sampled. Not granted (core.catalog.read): documented, and discovery goes on.
+    assert "custom-fields" in entries["remit_to_addresses"]["schema"]["properties"]
+    props = entries["supplier_items"]["schema"]["properties"]
+    assert "item-id" in props
+    assert "custom-fields" not in props
