@@ -11,6 +11,7 @@ from aiohttp import web
 from coupa_emulator.api import emulator_of
 from coupa_emulator.config import ConfigError
 from coupa_emulator.resources import RESOURCES
+from coupa_emulator.timefmt import fmt, now_ts
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 
@@ -119,6 +120,53 @@ async def records(request: web.Request) -> web.Response:
     return _json(store.all_records(name))
 
 
+def _table_and_id(request: web.Request) -> tuple[Any, int] | web.Response:
+    name = request.match_info["resource"]
+    if name not in RESOURCES:
+        return _json({"error": f"unknown resource {name!r}"}, 404)
+    table = emulator_of(request).store.table(name)
+    try:
+        rid = int(request.match_info["id"])
+    except ValueError:
+        return _json(
+            {"error": f"record id must be an integer, not {request.match_info['id']!r}"}, 400
+        )
+    if rid not in table:
+        return _json({"error": f"{name} has no record {rid}"}, 404)
+    return table, rid
+
+
+async def delete_record(request: web.Request) -> web.Response:
+    """DELETE /_emulator/records/<resource>/<id>: the record is gone, as after Coupa's DELETE."""
+    found = _table_and_id(request)
+    if isinstance(found, web.Response):
+        return found
+    table, rid = found
+    table.delete(rid)
+    return _json({"deleted": rid})
+
+
+@_guard
+async def replace_record(request: web.Request) -> web.Response:
+    """PUT /_emulator/records/<resource>/<id>: the body becomes the record, saved now.
+
+    `updated-at` is set to the emulator's clock (someone edited the record in Coupa), so a
+    test can, e.g., remove a line from an invoice between two syncs.
+    """
+    found = _table_and_id(request)
+    if isinstance(found, web.Response):
+        return found
+    table, rid = found
+    body = await _body(request)
+    if not isinstance(body, dict):
+        raise ConfigError("the body must be the whole record, a JSON object")
+    record = {**body, "id": rid}
+    if table.spec.timestamps:
+        record["updated-at"] = fmt(now_ts())
+    table.put(record)
+    return _json(table.get(rid))
+
+
 async def stats(request: web.Request) -> web.Response:
     """GET /_emulator/stats: counters since the last reset."""
     return _json(emulator_of(request).stats())
@@ -139,6 +187,8 @@ def routes() -> list[web.RouteDef]:
         web.post("/_emulator/mutations", add_mutation),
         web.post("/_emulator/tokens/expire", expire_tokens),
         web.get("/_emulator/records/{resource}", records),
+        web.delete("/_emulator/records/{resource}/{id}", delete_record),
+        web.put("/_emulator/records/{resource}/{id}", replace_record),
         web.get("/_emulator/stats", stats),
         web.get("/_emulator/requests", requests_log),
     ]

@@ -128,13 +128,35 @@ def _params(request: web.Request) -> list[tuple[str, str]]:
 async def list_records(request: web.Request) -> web.Response:
     """GET /api/<resource>: filtered, ordered, paged, shaped; bare array or typed XML."""
     spec = _spec_or_404(request)
+    if spec.url != spec.name:
+        raise web.HTTPNotFound(text="Not Found")
+    return _list(request, spec, [])
+
+
+def list_route(spec: ResourceSpec) -> web.RouteDef:
+    """GET on a path that is not `/api/<name>`: nested (`asn/headers`) or a sub-resource.
+
+    A sub-resource (`suppliers/{parent_id}/addresses`) lists the records whose `parent_key`
+    is the URL's parent id, with the query language, paging and shaping of any collection.
+    """
+
+    async def handler(request: web.Request) -> web.Response:
+        extra: list[tuple[str, str]] = []
+        if spec.parent_key is not None:
+            extra = [(spec.parent_key, request.match_info["parent_id"])]
+        return _list(request, spec, extra)
+
+    return web.get(f"/api/{spec.url}", handler)
+
+
+def _list(request: web.Request, spec: ResourceSpec, extra: list[tuple[str, str]]) -> web.Response:
     denied = _authorize(request, spec.scope)
     if denied is not None:
         return denied
     emu = emulator_of(request)
     as_json = wants_json(request.headers.get("Accept"))
     try:
-        query = parse_query(_params(request), emu.schema(spec.name))
+        query = parse_query(_params(request) + extra, emu.schema(spec.name))
     except QueryError as exc:
         return errors_response(request, 400, [str(exc)], "query")
     table = emu.store.table(spec.name)
@@ -161,6 +183,8 @@ def _record_id(request: web.Request) -> int | None:
 async def show_record(request: web.Request) -> web.Response:
     """GET /api/<resource>/<id>: one bare object, 404 when absent."""
     spec = _spec_or_404(request)
+    if spec.url != spec.name:
+        raise web.HTTPNotFound(text="Not Found")
     denied = _authorize(request, spec.scope)
     if denied is not None:
         return denied
@@ -266,6 +290,31 @@ async def invoice_action(request: web.Request) -> web.Response:
     return await _write(request, action)
 
 
+#: Collections Coupa documents a DELETE for (reference §4), with the scope it needs.
+DELETABLE: dict[str, str] = {"expense_reports": "core.expense.write"}
+
+
+async def delete_record(request: web.Request) -> web.Response:
+    """DELETE /api/<resource>/<id> where Coupa has it: 200 with the deleted record."""
+    spec = _spec_or_404(request)
+    scope = DELETABLE.get(spec.name)
+    if scope is None:
+        raise web.HTTPMethodNotAllowed("DELETE", ["GET"])
+    denied = _authorize(request, scope)
+    if denied is not None:
+        return denied
+    table = emulator_of(request).store.table(spec.name)
+    rid = _record_id(request)
+    if rid is None or rid not in table:
+        return errors_response(request, 404, [NO_RESULTS])
+    record = table.get(rid)
+    table.delete(rid)
+    as_json = wants_json(request.headers.get("Accept"))
+    if as_json:
+        return respond(request, 200, json_bytes(record), as_json=True)
+    return respond(request, 200, xml_document(spec.xml_item, record), as_json=False)
+
+
 def routes() -> list[web.RouteDef]:
     """Coupa's own routes (OAuth and /api)."""
     return [
@@ -275,6 +324,8 @@ def routes() -> list[web.RouteDef]:
         web.put("/api/invoices/{id}", update_invoice),
         web.patch("/api/invoices/{id}", update_invoice),
         web.put("/api/invoices/{id}/{action}", invoice_action),
+        *(list_route(spec) for spec in RESOURCES.values() if spec.url != spec.name),
         web.get("/api/{resource}", list_records),
         web.get("/api/{resource}/{id}", show_record),
+        web.delete("/api/{resource}/{id}", delete_record),
     ]

@@ -86,6 +86,16 @@ class EmulatorControl:
         result: list[int] = self._call("GET", f"records/{resource}?fields=id")
         return result
 
+    def delete_record(self, resource: str, rid: int) -> dict[str, Any]:
+        """Delete one record, as Coupa's DELETE (or a user in Coupa's UI) would."""
+        result: dict[str, Any] = self._call("DELETE", f"records/{resource}/{rid}")
+        return result
+
+    def replace_record(self, resource: str, record: dict[str, Any]) -> dict[str, Any]:
+        """Save `record` (whole, by its id) with `updated-at` now; returns the stored record."""
+        result: dict[str, Any] = self._call("PUT", f"records/{resource}/{record['id']}", record)
+        return result
+
     def stats(self) -> dict[str, Any]:
         """Request, status, token-mint and in-flight counters."""
         result: dict[str, Any] = self._call("GET", "stats")

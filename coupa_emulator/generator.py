@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import Any
 
+from coupa_emulator.catalog import BUILDERS
+from coupa_emulator.embedded import embed
 from coupa_emulator.resources import ResourceSpec
 from coupa_emulator.timefmt import fmt, local_ts
 
@@ -324,8 +326,12 @@ class Generator:
         rec: Record = {"id": rid}
         if spec.timestamps:
             self._stamps(rec, created, updated, rng)
-        builder = getattr(self, "_" + spec.name)
-        builder(rec, rng, created, updated)
+        builder = getattr(self, "_" + spec.name, None)
+        if builder is None:
+            BUILDERS[spec.name](self, rec, rng, created, updated)
+        else:
+            builder(rec, rng, created, updated)
+        embed(self, spec.name, rec)
         if spec.name != "currencies":
             self.add_custom_fields(spec.name, rec, rng)
         return rec

@@ -93,6 +93,8 @@ class Table:
         self.overrides: dict[int, Record] = {}
         self.cache = store.cache
         self.next_line_id = LINE_ID_BASE
+        #: The highest id deleted so far: Coupa never hands a deleted record's id out again.
+        self.deleted_top = 0
         self._natural: dict[str, dict[str, set[int]]] = {}
 
     def __len__(self) -> int:
@@ -131,7 +133,7 @@ class Table:
     # ---- writing -------------------------------------------------------------------------
     def new_id(self, rng: random.Random) -> int:
         """Above the current max, with a gap (Coupa's ids are not contiguous)."""
-        top = self.ids[-1] if self.ids else 0
+        top = max(self.ids[-1] if self.ids else 0, self.deleted_top)
         return top + rng.randint(1, 9)
 
     def new_line_id(self) -> int:
@@ -160,6 +162,22 @@ class Table:
         self.overrides[rid] = record
         self.cache.pop((self.spec.name, rid))
         self._natural.clear()
+
+    def delete(self, rid: int) -> bool:
+        """Remove a record as Coupa's DELETE does; False when there is none with that id."""
+        if rid not in self.created:
+            return False
+        self.ids.pop(bisect.bisect_left(self.ids, rid))
+        old = (self.updated.pop(rid), rid)
+        pos = bisect.bisect_left(self.by_updated, old)
+        if pos < len(self.by_updated) and self.by_updated[pos] == old:
+            del self.by_updated[pos]
+        del self.created[rid]
+        self.deleted_top = max(self.deleted_top, rid)
+        self.overrides.pop(rid, None)
+        self.cache.pop((self.spec.name, rid))
+        self._natural.clear()
+        return True
 
     def touch(self, rid: int, stamp: int) -> None:
         """Bump updated-at (a scripted mutation: someone edited the record in Coupa)."""

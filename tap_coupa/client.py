@@ -40,8 +40,9 @@ from coupa_api.query import (
 )
 from coupa_api.responses import decode_json
 from coupa_api.retry import with_retries
-from tap_coupa import checkpoints
+from tap_coupa import checkpoints, deletions
 from tap_coupa.custom_fields import finish_row, source_fields
+from tap_coupa.embedded import source_keys
 from tap_coupa.output import flush_writer
 from tap_coupa.pagination import KeysetPaginator, KeysetToken
 from tap_coupa.partitions import PartitionedReader, RangeBoard
@@ -157,7 +158,7 @@ class CoupaStream(RESTStream[KeysetToken]):
         properties: dict[str, Any] = self.schema.get("properties", {})
         selected = source_fields(n for n in properties if self.mask.get(("properties", n), True))
         needed = {"id", *(k for k in (self.replication_key,) if k)}
-        needed.update(child.lines_key for child in self.line_feed.children)
+        needed.update(k for child in self.line_feed.children for k in source_keys(child))
         wanted = [*selected, *(n for n in sorted(needed) if n not in selected)]
         if len(wanted) >= len(source_fields(properties)):
             return None
@@ -241,7 +242,7 @@ class CoupaStream(RESTStream[KeysetToken]):
             reporter.start()  # progress lines (tap_coupa.progress), once per run
         gc.freeze()
         try:
-            yield from self._read(context)
+            yield from deletions.around(self, self._read(context))
         finally:
             gc.unfreeze()
             flush_writer(self._tap.message_writer)  # what was written, even if the read failed

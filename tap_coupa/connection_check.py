@@ -41,9 +41,12 @@ def tap_probes(selected: set[str] | None, classes: Iterable[Any] = STREAMS) -> l
     for cls in classes:
         if selected is not None and cls.name not in selected:
             continue
-        source = getattr(cls, "parent_stream_type", None) or cls
+        # A line, array or sub-resource stream is proven at its top-level ancestor's endpoint.
+        source = cls
+        while getattr(source, "parent_stream_type", None) is not None:
+            source = source.parent_stream_type
         label = cls.name if source is cls else f"{cls.name} (in {source.name})"
-        probes.append(Probe(label, source.scope, f"/api/{source.resource or source.name}"))
+        probes.append(Probe(label, cls.scope, f"/api/{source.resource or source.name}"))
     return probes
 
 
@@ -59,7 +62,7 @@ def run(tap_class: Any, ctx: click.Context) -> ExitCode:
     )
     tap.check_config()
     catalog = json.load(catalog_file) if catalog_file is not None else None
-    probes = tap_probes(selected_streams(catalog))
+    probes = tap_probes(selected_streams(catalog), tap.all_stream_classes)
     if not probes:
         tap.logger.warning("The catalog selects no stream: nothing to check.")
         return ExitCode.OK

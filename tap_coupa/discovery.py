@@ -19,8 +19,10 @@ from typing import Any
 from coupa_api.client import CoupaClient
 from coupa_api.errors import CoupaAuthError, CoupaFatalError, CoupaScopeError
 from coupa_api.query import PAGE_SIZE
+from tap_coupa import embedded
 from tap_coupa.custom_fields import add_custom_columns
 from tap_coupa.field_types import documented_types, harmonise, typed
+from tap_coupa.subresources import SubResourceStream, sample_children
 
 Schema = dict[str, Any]
 #: Streams sampled at the same time during discovery.
@@ -185,12 +187,10 @@ def discover_schemas(
         parent = getattr(cls, "parent_stream_type", None)
         if parent is not None:
             parents = samples.get(parent.name, [])
-            lines = [
-                line
-                for row in parents
-                for line in (row.get(cls.lines_key) or [])
-                if isinstance(line, Mapping)
-            ]
+            if issubclass(cls, SubResourceStream):
+                lines = sample_children(client, cls, parents, sample)
+            else:
+                lines = [line for row in parents for line in embedded.elements(cls, row)]
             schemas[cls.name] = extend_schema(cls.base_schema, lines, known)
     for name, schema in schemas.items():
         harmonise(schema)

@@ -31,6 +31,10 @@ CANONICAL: dict[str, Schema] = {
     "tax-rate": {"type": ["number", "null"]},
     "discount-percent": {"type": ["number", "null"]},
     "line-num": {"type": ["string", "null"]},
+    # `rate` is a decimal string on exchange rates, a float on tax lines; `pct` a decimal on
+    # account allocations: strings everywhere (a float converts to a string without loss).
+    "rate": {"type": ["string", "null"]},
+    "pct": {"type": ["string", "null"]},
 }
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from coupa_api.query import to_utc
+from tap_coupa import embedded
 from tap_coupa.checkpoints import SIGNPOST, mark_resumable
 from tap_coupa.client import REPLICATION_KEY, CoupaStream
 from tap_coupa.custom_fields import finish_row
@@ -61,7 +62,8 @@ class LineFeed:
 class EmbeddedLinesStream(CoupaStream):
     """Lines embedded in a parent's payload (`invoice-lines`, ...), emitted without a request.
 
-    Each line gains its parent's id (`<parent>-id`) for joins. A line without its own
+    Each line gains its parent's id (`<parent>-id`) for joins and its version
+    (`<parent>-updated-at`, docs/deletions.md). A line without its own
     `updated-at` inherits the parent's, so the bookmark stays meaningful.
     """
 
@@ -79,12 +81,14 @@ class EmbeddedLinesStream(CoupaStream):
         parent = cls.__dict__.get("parent_stream_type")
         if parent is not None:
             cls.scope = parent.scope
+            cls.base_schema = embedded.with_document_version(cls.base_schema, cls.parent_id_key)
 
     def lines_of(self, parent: dict[str, Any]) -> Iterable[dict[str, Any]]:
-        """The parent's lines, each tagged with the parent id."""
-        for line in parent.get(self.lines_key) or []:
-            row = dict(line)
+        """The parent's lines (tap_coupa.embedded: nested paths), tagged with parent ids."""
+        for row, ancestors in embedded.walk(self, parent):
+            row.update(ancestors)
             row[self.parent_id_key] = parent["id"]
+            row[embedded.document_updated_key(self.parent_id_key)] = parent.get(REPLICATION_KEY)
             value = row.get(REPLICATION_KEY) or parent.get(REPLICATION_KEY)
             row[REPLICATION_KEY] = to_utc(value) if isinstance(value, str) else value
             yield row

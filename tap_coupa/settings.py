@@ -76,6 +76,23 @@ TAP_PROPERTIES: tuple[th.Property[Any], ...] = (
             '{"invoices": {"status[in]": "approved,voided"}}.'
         ),
     ),
+    th.Property(
+        "detect_deletes",
+        th.CustomType(
+            {
+                "anyOf": [
+                    {"type": "array", "items": {"type": "string"}},
+                    {"type": "object", "additionalProperties": {"type": "boolean"}},
+                ]
+            }
+        ),
+        title="Detect deletions in streams",
+        description=(
+            "Streams whose records deleted in Coupa are emitted with `_sdc_deleted_at` (a list "
+            'of names, or {"expense_reports": true}). After the stream\'s sync the tap lists '
+            "its ids, one request per 50 ids; see docs/deletions.md."
+        ),
+    ),
 )
 
 

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.about import AboutFormatter
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import (
     CapabilitiesEnum,
@@ -19,21 +20,29 @@ from coupa_api.cli import CoupaPluginMixin, explain_errors
 from coupa_api.client import CoupaClient
 from coupa_api.scopecheck import SCOPES_TEST
 from coupa_api.settings import CONNECTION_PROPERTIES, connection_problems
-from tap_coupa import connection_check
+from tap_coupa import connection_check, deletions
 from tap_coupa.client import CoupaStream
 from tap_coupa.discovery import discover_schemas
+from tap_coupa.extra_streams import (
+    EXTRA_STREAMS_PROPERTY,
+    extra_stream_classes,
+    extra_stream_problems,
+)
 from tap_coupa.output import BufferedMsgSpecWriter
 from tap_coupa.progress import ProgressReporter, quiet_per_request_metrics
 from tap_coupa.settings import TAP_PROPERTIES, tap_problems
 from tap_coupa.stats import StreamStats
 from tap_coupa.streams import STREAMS
+from tap_coupa.streams.catalog_doc import streams_markdown
 
 
 class TapCoupa(CoupaPluginMixin, Tap):
     """Singer tap for Coupa's Core REST API: incremental, keyset-paged, custom-field aware."""
 
     name = "tap-coupa"
-    config_jsonschema = th.PropertiesList(*CONNECTION_PROPERTIES, *TAP_PROPERTIES).to_dict()
+    config_jsonschema = th.PropertiesList(
+        *CONNECTION_PROPERTIES, *TAP_PROPERTIES, EXTRA_STREAMS_PROPERTY
+    ).to_dict()
     #: Discovery samples the instance (custom fields differ per tenant), so it needs config.
     dynamic_catalog = True
     #: msgspec instead of simplejson (the SDK's default writer is a third of the tap's CPU),
@@ -88,7 +97,11 @@ class TapCoupa(CoupaPluginMixin, Tap):
     def check_config(self) -> None:
         """Raise one ConfigValidationError listing every setting that cannot work."""
         problems = connection_problems(self.config)
-        problems += tap_problems(self.config, [cls.name for cls in STREAMS])  # type: ignore[misc]
+        builtin = [cls.name for cls in STREAMS]  # type: ignore[misc]
+        problems += extra_stream_problems(self.config, builtin)
+        names = [cls.name for cls in self.all_stream_classes]  # type: ignore[misc]
+        problems += tap_problems(self.config, names)
+        problems += deletions.problems(self.config, self.all_stream_classes)
         if problems:
             msg = "tap-coupa settings need attention"
             raise ConfigValidationError(msg, errors=problems)
@@ -96,17 +109,45 @@ class TapCoupa(CoupaPluginMixin, Tap):
     def discover_streams(self) -> list[CoupaStream]:
         """Streams with the input catalog's schemas, or schemas discovered from the instance."""
         self.check_config()
+        classes = self.all_stream_classes
         catalog = self.input_catalog
         if catalog is not None:
             schemas = {entry.tap_stream_id: entry.schema.to_dict() for entry in catalog.streams}
         else:
             schemas = discover_schemas(
                 self.coupa,
-                STREAMS,
+                classes,
                 self.logger,
                 custom_columns=bool(self.config.get("custom_fields_as_columns", True)),
             )
-        return [cls(self, schema=schemas.get(cls.name)) for cls in STREAMS]  # type: ignore[misc]
+        streams = [cls(self, schema=schemas.get(cls.name)) for cls in classes]  # type: ignore[misc]
+        deletions.add_marker_column(streams, self.config)
+        return streams
+
+    @property
+    def all_stream_classes(self) -> list[type[CoupaStream]]:
+        """Built-in streams, then those declared in `extra_streams`."""
+        try:
+            extra = extra_stream_classes(self.config)
+        except (KeyError, TypeError, AttributeError):
+            extra = []  # invalid entries: check_config names them
+        return [*STREAMS, *extra]
+
+    @classmethod
+    def print_about(cls, output_format: str | None = None) -> None:
+        """The SDK's `--about`, plus every stream with its endpoint, scope and replication.
+
+        JSON carries the table in `description`; text and Markdown get a `Streams` section
+        (the SDK's template would mis-indent a multi-line description).
+        """
+        info = cls._get_about_info()
+        fmt = output_format or "text"
+        table = streams_markdown(STREAMS)
+        if fmt == "json":
+            info.description = f"{info.description}\n\n{table}"
+        print(AboutFormatter.get_formatter(fmt).format_about(info))
+        if fmt != "json":
+            print(f"\n## Streams\n\n{table}")
 
     @classmethod
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:

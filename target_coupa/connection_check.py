@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from coupa_api import scopes
 from coupa_api.exitcodes import ExitCode
 from coupa_api.scopecheck import SCOPES_TEST, Probe, check, report
 from target_coupa.references import ACCOUNT, CURRENCY, SUPPLIER
@@ -25,8 +26,8 @@ READS: dict[str, tuple[str, str]] = {
     ACCOUNT.scope: ("resolve accounts and account types", f"/api/{ACCOUNT.resource}"),
 }
 WRITES: dict[str, str] = {
-    "core.invoice.create": "create invoices",
-    "core.invoice.write": "update and submit invoices",
+    scopes.INVOICE_CREATE: "create invoices",
+    scopes.INVOICE_WRITE: "update and submit invoices",
 }
 
 

@@ -32,6 +32,7 @@ from typing import Any
 from coupa_api.client import CoupaClient
 from coupa_api.errors import CoupaFatalError, CoupaScopeError
 from coupa_api.query import fields_param
+from coupa_api.scopes import read_scope
 
 
 @dataclass(frozen=True)
@@ -41,17 +42,21 @@ class ReferenceKind:
     label: str
     resource: str
     natural_keys: tuple[str, ...]
-    scope: str
+
+    @property
+    def scope(self) -> str:
+        """The read scope of the resource (coupa_api.scopes)."""
+        return read_scope(self.resource)
 
 
-SUPPLIER = ReferenceKind("supplier", "suppliers", ("number", "name"), "core.supplier.read")
-CURRENCY = ReferenceKind("currency", "currencies", ("code",), "core.common.read")
-PAYMENT_TERM = ReferenceKind("payment term", "payment_terms", ("code",), "core.common.read")
-ACCOUNT_TYPE = ReferenceKind("account type", "account_types", ("name",), "core.accounting.read")
-ADDRESS = ReferenceKind("address", "addresses", ("location-code", "name"), "core.common.read")
-ACCOUNT = ReferenceKind("account", "accounts", ("code",), "core.accounting.read")
-UOM = ReferenceKind("unit of measure", "uoms", ("code",), "core.common.read")
-COMMODITY = ReferenceKind("commodity", "commodities", ("name",), "core.common.read")
+SUPPLIER = ReferenceKind("supplier", "suppliers", ("number", "name"))
+CURRENCY = ReferenceKind("currency", "currencies", ("code",))
+PAYMENT_TERM = ReferenceKind("payment term", "payment_terms", ("code",))
+ACCOUNT_TYPE = ReferenceKind("account type", "account_types", ("name",))
+ADDRESS = ReferenceKind("address", "addresses", ("location-code", "name"))
+ACCOUNT = ReferenceKind("account", "accounts", ("code",))
+UOM = ReferenceKind("unit of measure", "uoms", ("code",))
+COMMODITY = ReferenceKind("commodity", "commodities", ("name",))
 
 #: Invoice header fields that are references, and what they refer to.
 HEADER_REFERENCES: Mapping[str, ReferenceKind] = {

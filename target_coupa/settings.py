@@ -8,21 +8,23 @@ from typing import Any
 
 from singer_sdk import typing as th
 
+from coupa_api import scopes
+
 #: What a write run needs: find invoices, create and update them, and (dry run) resolve
 #: references. Submit is covered by core.invoice.write / .create.
 DEFAULT_SCOPES: tuple[str, ...] = (
-    "core.invoice.read",
-    "core.invoice.write",
-    "core.invoice.create",
-    "core.supplier.read",
-    "core.common.read",
-    "core.accounting.read",
+    scopes.INVOICE_READ,
+    scopes.INVOICE_WRITE,
+    scopes.INVOICE_CREATE,
+    scopes.read_scope("suppliers"),
+    scopes.read_scope("currencies"),
+    scopes.read_scope("accounts"),
 )
 
 #: Finding an invoice by its key needs this scope whatever else the run does.
-LOOKUP_SCOPE = "core.invoice.read"
+LOOKUP_SCOPE = scopes.INVOICE_READ
 #: Creating needs either; updating needs core.invoice.write (Coupa answers 403 otherwise).
-WRITE_SCOPES: tuple[str, ...] = ("core.invoice.write", "core.invoice.create")
+WRITE_SCOPES: tuple[str, ...] = (scopes.INVOICE_WRITE, scopes.INVOICE_CREATE)
 
 UNSUPPORTED_STREAM_CHOICES: tuple[str, ...] = ("error", "skip")
 DEFAULT_DEAD_LETTER_PATH = "dead-letter-target-coupa.jsonl"

@@ -34,6 +34,7 @@ from typing import Any, Final
 
 import requests
 
+from coupa_api import scopes
 from coupa_api.client import CoupaClient
 from coupa_api.errors import CoupaError, CoupaFatalError, CoupaScopeError
 from coupa_api.query import PAGE_SIZE, keyset_page
@@ -63,9 +64,9 @@ class _Unknown(enum.Enum):
 UNKNOWN: Final = _Unknown.UNKNOWN
 #: What a look-up found: the invoice, None (absent), or UNKNOWN (look again).
 Existing = dict[str, Any] | None | _Unknown
-READ_SCOPE = "core.invoice.read"
-CREATE_SCOPE = "core.invoice.create"
-WRITE_SCOPE = "core.invoice.write"
+READ_SCOPE = scopes.INVOICE_READ
+CREATE_SCOPE = scopes.INVOICE_CREATE
+WRITE_SCOPE = scopes.INVOICE_WRITE
 
 
 def _refused_unprocessed(exc: BaseException) -> bool:

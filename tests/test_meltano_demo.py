@@ -24,6 +24,7 @@ import yaml
 
 import tasks
 from coupa_emulator.server import RunningEmulator
+from tap_coupa import embedded
 from tap_coupa.client import EmbeddedLinesStream
 from tap_coupa.streams import STREAMS
 
@@ -87,7 +88,7 @@ def ground_truth(emulator: RunningEmulator) -> dict[str, int]:
     for cls in STREAMS:
         if issubclass(cls, EmbeddedLinesStream):
             parents = emulator.control.records(cls.parent_stream_type.name)  # type: ignore[union-attr]
-            truth[cls.name] = sum(len(p.get(cls.lines_key) or []) for p in parents)
+            truth[cls.name] = sum(len(embedded.elements(cls, p)) for p in parents)
         else:
             truth[cls.name] = len(emulator.control.records(cls.name))
     return truth

@@ -27,6 +27,7 @@ from tap_coupa.schemas._fragments import (
     obj,
     timestamped,
 )
+from tap_coupa.schemas.embedded import INVOICE_CHARGE, NESTED_TAX_LINE
 
 INVOICE_LINE = timestamped(
     line_num=INTEGER,
@@ -83,6 +84,8 @@ INVOICE: Schema = timestamped(
     requested_by=USER_STUB,
     custom_fields=CUSTOM_FIELDS,
     invoice_lines=array(INVOICE_LINE),
+    invoice_charges=array(INVOICE_CHARGE),
+    tax_lines=array(NESTED_TAX_LINE),
     approvals=array(obj(id=INTEGER, status=STRING, position=INTEGER)),
     payments=array(obj(id=INTEGER, amount_paid=DECIMAL, payment_date=DATETIME)),
 )

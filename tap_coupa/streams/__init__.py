@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from tap_coupa.client import CoupaStream
+from tap_coupa.streams import documents, finance, integrations, inventory, organisation, payables
+from tap_coupa.streams._declare import declared_in
+from tap_coupa.streams.embedded_arrays import EMBEDDED_ARRAY_STREAMS
 from tap_coupa.streams.expenses import ExpenseLinesStream, ExpenseReportsStream
 from tap_coupa.streams.parties import (
     AddressesStream,
@@ -56,4 +59,6 @@ STREAMS: tuple[type[CoupaStream], ...] = (
     PaymentTermsStream,
     CommoditiesStream,
     UomsStream,
+    *declared_in(documents, inventory, organisation, finance, payables, integrations),
+    *EMBEDDED_ARRAY_STREAMS,
 )

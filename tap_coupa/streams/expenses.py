@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from coupa_api.scopes import read_scope
 from tap_coupa.client import IncrementalCoupaStream
 from tap_coupa.lines import EmbeddedLinesStream
 from tap_coupa.schemas import expenses as schemas
@@ -12,7 +13,7 @@ class ExpenseReportsStream(IncrementalCoupaStream):
     """Expense reports, `/api/expense_reports`."""
 
     name = "expense_reports"
-    scope = "core.expense.read"
+    scope = read_scope(name)
     base_schema = schemas.EXPENSE_REPORT
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from coupa_api.scopes import read_scope
 from tap_coupa.client import IncrementalCoupaStream
 from tap_coupa.schemas import parties as schemas
+from tap_coupa.subresources import SubResourceParent
 
 
-class SuppliersStream(IncrementalCoupaStream):
-    """Suppliers, `/api/suppliers`."""
+class SuppliersStream(SubResourceParent, IncrementalCoupaStream):
+    """Suppliers, `/api/suppliers`; parent of their remit-to addresses."""
 
     name = "suppliers"
-    scope = "core.supplier.read"
+    scope = read_scope(name)
     base_schema = schemas.SUPPLIER
 
 
@@ -18,7 +20,7 @@ class UsersStream(IncrementalCoupaStream):
     """Users, `/api/users`."""
 
     name = "users"
-    scope = "core.user.read"
+    scope = read_scope(name)
     base_schema = schemas.USER
 
 
@@ -26,7 +28,7 @@ class DepartmentsStream(IncrementalCoupaStream):
     """Departments, `/api/departments`."""
 
     name = "departments"
-    scope = "core.common.read"
+    scope = read_scope(name)
     base_schema = schemas.DEPARTMENT
 
 
@@ -34,5 +36,5 @@ class AddressesStream(IncrementalCoupaStream):
     """Addresses, `/api/addresses`."""
 
     name = "addresses"
-    scope = "core.common.read"
+    scope = read_scope(name)
     base_schema = schemas.ADDRESS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from coupa_api.scopes import read_scope
 from tap_coupa.client import IncrementalCoupaStream
 from tap_coupa.lines import EmbeddedLinesStream
 from tap_coupa.schemas import procurement as schemas
@@ -12,7 +13,7 @@ class InvoicesStream(IncrementalCoupaStream):
     """Invoice headers with their embedded lines, `/api/invoices`."""
 
     name = "invoices"
-    scope = "core.invoice.read"
+    scope = read_scope(name)
     base_schema = schemas.INVOICE
 
 
@@ -30,7 +31,7 @@ class PurchaseOrdersStream(IncrementalCoupaStream):
     """Purchase order headers, `/api/purchase_orders`."""
 
     name = "purchase_orders"
-    scope = "core.purchase_order.read"
+    scope = read_scope(name)
     base_schema = schemas.PURCHASE_ORDER
 
 
@@ -48,7 +49,7 @@ class RequisitionsStream(IncrementalCoupaStream):
     """Requisition headers, `/api/requisitions`."""
 
     name = "requisitions"
-    scope = "core.requisition.read"
+    scope = read_scope(name)
     base_schema = schemas.REQUISITION
 
 
@@ -66,7 +67,7 @@ class ApprovalsStream(IncrementalCoupaStream):
     """Approvals of every approvable document, `/api/approvals`."""
 
     name = "approvals"
-    scope = "core.approval.read"
+    scope = read_scope(name)
     base_schema = schemas.APPROVAL
 
 
@@ -74,7 +75,7 @@ class ContractsStream(IncrementalCoupaStream):
     """Contracts, `/api/contracts`."""
 
     name = "contracts"
-    scope = "core.contract.read"
+    scope = read_scope(name)
     base_schema = schemas.CONTRACT
 
 
@@ -82,5 +83,5 @@ class InventoryTransactionsStream(IncrementalCoupaStream):
     """Receipts and other inventory transactions, `/api/inventory_transactions`."""
 
     name = "inventory_transactions"
-    scope = "core.inventory.transaction.read"
+    scope = read_scope(name)
     base_schema = schemas.INVENTORY_TRANSACTION

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from coupa_api.scopes import read_scope
 from tap_coupa.client import CoupaStream, IncrementalCoupaStream
 from tap_coupa.schemas import reference_data as schemas
 
@@ -10,7 +11,7 @@ class AccountsStream(IncrementalCoupaStream):
     """Accounts (chart-of-accounts combinations), `/api/accounts`."""
 
     name = "accounts"
-    scope = "core.accounting.read"
+    scope = read_scope(name)
     base_schema = schemas.ACCOUNT
 
 
@@ -18,7 +19,7 @@ class AccountTypesStream(IncrementalCoupaStream):
     """Charts of accounts, `/api/account_types`."""
 
     name = "account_types"
-    scope = "core.accounting.read"
+    scope = read_scope(name)
     base_schema = schemas.ACCOUNT_TYPE
 
 
@@ -26,7 +27,7 @@ class LookupValuesStream(IncrementalCoupaStream):
     """Lookup values, `/api/lookup_values`."""
 
     name = "lookup_values"
-    scope = "core.common.read"
+    scope = read_scope(name)
     base_schema = schemas.LOOKUP_VALUE
 
 
@@ -34,7 +35,7 @@ class CurrenciesStream(CoupaStream):
     """Currencies, `/api/currencies`: Coupa gives them no timestamps, so every run reads all."""
 
     name = "currencies"
-    scope = "core.common.read"
+    scope = read_scope(name)
     base_schema = schemas.CURRENCY_RECORD
 
 
@@ -42,7 +43,7 @@ class ExchangeRatesStream(IncrementalCoupaStream):
     """Exchange rates, `/api/exchange_rates`."""
 
     name = "exchange_rates"
-    scope = "core.common.read"
+    scope = read_scope(name)
     base_schema = schemas.EXCHANGE_RATE
 
 
@@ -50,7 +51,7 @@ class PaymentTermsStream(IncrementalCoupaStream):
     """Payment terms, `/api/payment_terms`."""
 
     name = "payment_terms"
-    scope = "core.common.read"
+    scope = read_scope(name)
     base_schema = schemas.PAYMENT_TERM
 
 
@@ -58,7 +59,7 @@ class CommoditiesStream(IncrementalCoupaStream):
     """Commodities, `/api/commodities`."""
 
     name = "commodities"
-    scope = "core.common.read"
+    scope = read_scope(name)
     base_schema = schemas.COMMODITY
 
 
@@ -66,5 +67,5 @@ class UomsStream(IncrementalCoupaStream):
     """Units of measure, `/api/uoms`."""
 
     name = "uoms"
-    scope = "core.common.read"
+    scope = read_scope(name)
     base_schema = schemas.UOM

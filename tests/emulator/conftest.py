@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import requests
 
+from coupa_emulator.resources import RESOURCES
 from coupa_emulator.server import RunningEmulator
 
 
@@ -88,3 +89,11 @@ class Api:
 @pytest.fixture
 def api(coupa: RunningEmulator) -> Api:
     return Api(coupa)
+
+
+def collection_path(coupa: RunningEmulator, name: str) -> str:
+    """A resource's list path; a sub-resource's under the parent of its first record."""
+    spec = RESOURCES[name]
+    if spec.parent_key is None:
+        return spec.collection()
+    return spec.collection(coupa.control.records(name)[0][spec.parent_key])

@@ -9,6 +9,7 @@ import time
 import requests
 
 from coupa_emulator.resources import RESOURCES
+from tests.emulator.conftest import collection_path
 
 FORM = {"grant_type": "client_credentials", "scope": "core.invoice.read"}
 
@@ -141,7 +142,8 @@ def test_scope_map_per_resource(coupa, mint_token, oauth_client):
     for name, spec in RESOURCES.items():
         cid, secret = oauth_client([spec.scope])
         token = mint_token(cid, secret)
-        assert _get(coupa, token, f"/api/{name}?limit=1").status_code == 200, name
+        path = collection_path(coupa, name)
+        assert _get(coupa, token, f"{path}?limit=1").status_code == 200, name
 
 
 def test_mint_counter_per_client(coupa, mint_token, oauth_client):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
 
 import tap_coupa.streams as package
 from tap_coupa.client import CoupaStream, EmbeddedLinesStream, IncrementalCoupaStream
 from tap_coupa.streams import STREAMS
+from tap_coupa.subresources import SubResourceParent, SubResourceStream
 
 REQUIRED = {
     "invoices", "purchase_orders", "requisitions", "suppliers", "users", "accounts",
@@ -15,12 +18,16 @@ REQUIRED = {
     "commodities", "addresses", "invoice_lines", "purchase_order_lines", "requisition_lines",
     "expense_lines",
 }  # fmt: skip
-BASES = {CoupaStream, EmbeddedLinesStream, IncrementalCoupaStream}
+BASES = {
+    CoupaStream, EmbeddedLinesStream, IncrementalCoupaStream, SubResourceParent, SubResourceStream
+}  # fmt: skip
 
 
 def test_registry_is_complete_and_unique():
     modules = [
-        getattr(package, m) for m in ("procurement", "expenses", "parties", "reference_data")
+        importlib.import_module(f"{package.__name__}.{info.name}")
+        for info in pkgutil.iter_modules(package.__path__)
+        if not info.name.startswith("_")
     ]
     declared = {
         obj

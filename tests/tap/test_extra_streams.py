@@ -1,0 +1,104 @@
+"""`extra_streams`: collections declared in configuration, custom objects first of all.
+
+They are discovered (sampled columns), read with the same paging and state as built-in
+streams, and a bad declaration is one sentence before any request.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.tap.conftest import discover, run_cli, run_tap, select, tap_config
+
+SCORECARDS = {
+    "name": "vendor_scorecards",
+    "path": "/api/custom_objects/7/object_instances",
+    "scope": "core.common.read",
+    "replication_key": "updated-at",
+}
+AUDITS = {"name": "audits", "path": "/api/custom_objects/9/object_instances",
+          "scope": "core.common.read"}  # fmt: skip
+
+
+def _truth(coupa, definition: int) -> list[int]:
+    rows = coupa.control.records("custom_object_instances")
+    return sorted(r["id"] for r in rows if r["object-definition-id"] == definition)
+
+
+def test_custom_objects_are_discovered_and_read_exactly_once(coupa, config):
+    config["extra_streams"] = [SCORECARDS, AUDITS]
+    catalog = discover(config)
+    entries = {e["tap_stream_id"]: e for e in catalog["streams"]}
+    props = entries["vendor_scorecards"]["schema"]["properties"]
+    # Sampled, as custom fields are: the instance's own columns, typed.
+    assert props["amount"]["type"] == ["string", "null"]
+    assert "status" in props
+    assert "custom-fields" in props
+    assert entries["vendor_scorecards"]["replication_key"] == "updated-at"
+    assert entries["audits"].get("replication_key") is None
+    run = run_tap(config, catalog=select(catalog, ["vendor_scorecards", "audits"]))
+    assert sorted(run.ids("vendor_scorecards")) == _truth(coupa, 7)
+    assert sorted(run.ids("audits")) == _truth(coupa, 9)
+    assert _truth(coupa, 7)
+    assert _truth(coupa, 9)
+    assert run.bookmark("vendor_scorecards") is not None
+    assert run.bookmark("audits") is None
+
+
+def test_incremental_extra_stream_resumes_from_its_bookmark(coupa, config):
+    config["extra_streams"] = [SCORECARDS]
+    catalog = select(discover(config), ["vendor_scorecards"])
+    first = run_tap(config, catalog=catalog)
+    assert first.ids("vendor_scorecards")
+    again = run_tap(config, catalog=catalog, state=first.final_state)
+    newest = max(r["updated-at"] for r in first.records("vendor_scorecards"))
+    # Only records at the bookmark (gt_or_eq) are read again.
+    assert all(r["updated-at"] >= newest for r in again.records("vendor_scorecards"))
+    assert len(again.ids("vendor_scorecards")) < len(first.ids("vendor_scorecards"))
+
+
+def test_extra_streams_get_the_same_retries(coupa, config):
+    config["extra_streams"] = [AUDITS]
+    coupa.control.add_faults(
+        [{"kind": "status", "path": "/api/custom_objects/9", "status": 503, "times": 2}]
+    )
+    run = run_tap(config, catalog=select(discover(config), ["audits"]))
+    assert sorted(run.ids("audits")) == _truth(coupa, 9)
+
+
+BAD = [
+    ([{**AUDITS, "path": "api/custom_objects/9"}], "has path 'api/custom_objects/9'"),
+    ([{**AUDITS, "path": "/api/custom_objects/{id}/object_instances"}], "placeholders"),
+    ([AUDITS, AUDITS], "declared twice"),
+    ([{**AUDITS, "name": "invoices"}], "is a built-in stream"),
+    ([{**AUDITS, "name": "Audits!"}], "lower-case letters"),
+    ([{**AUDITS, "scope": "core.common.write"}], "read scope"),
+    ([{**AUDITS, "replication_key": "created-at"}], "replication_key 'created-at'"),
+    ([{**AUDITS, "primary_key": ["id"]}], "unknown keys primary_key"),
+]
+
+
+@pytest.mark.parametrize(("entries", "needle"), BAD, ids=[n for _, n in BAD])
+def test_bad_declaration_is_one_sentence_before_any_request(coupa, tmp_path, entries, needle):
+    config = {**tap_config(coupa.base_url), "extra_streams": entries}
+    result = run_cli(["--discover"], config, tmp_path)
+    assert result.returncode == 2, result.stderr  # ExitCode.CONFIG
+    assert needle in result.stderr
+    assert "Traceback" not in result.stderr
+    assert coupa.control.stats()["token_mints"].get("demo", 0) == 0
+
+
+def test_scope_check_covers_extra_and_sub_resource_streams(coupa, oauth_client, tmp_path):
+    from tests.test_connection_check import catalog_selecting, lines  # noqa: PLC0415
+
+    client_id, secret = oauth_client(["core.invoice.read"])
+    config = tap_config(coupa.base_url, client_id=client_id, client_secret=secret)
+    config["extra_streams"] = [SCORECARDS]
+    catalog = catalog_selecting(tmp_path, ["vendor_scorecards", "supplier_items", "invoices"])
+    result = run_cli(["--catalog", catalog, "--test=scopes"], config, tmp_path)
+    assert result.returncode == 2, result.stderr[-2000:]  # ExitCode.CONFIG: scopes missing
+    report = lines(result.stdout)
+    assert report["invoices"][0] == "ok"
+    assert report["vendor_scorecards"][:3] == ["MISSING", "vendor_scorecards", "core.common.read"]
+    assert report["supplier_items"][:2] == ["MISSING", "supplier_items"]
+    assert "core.catalog.read" in report["supplier_items"]  # proven at /api/items, its parent
