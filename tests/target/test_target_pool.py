@@ -96,8 +96,9 @@ def test_records_of_one_invoice_are_applied_in_input_order(coupa, config):
 
 def test_state_waits_for_every_record_before_it(coupa, config, tmp_path):
     control = coupa.control
+    # 6 s: on a loaded 2-core CI machine, starting the target and landing six invoices takes 3.
     control.add_faults(
-        [{"kind": "slow", "path": "/api/invoices", "method": "POST", "delay_s": 3.0, "times": 1}]
+        [{"kind": "slow", "path": "/api/invoices", "method": "POST", "delay_s": 6.0, "times": 1}]
     )
     live = LiveTarget({**config, "max_concurrency": 4}, tmp_path)
     try:
