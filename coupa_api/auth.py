@@ -26,7 +26,7 @@ from urllib3.util import parse_url
 
 from coupa_api import redact as redaction
 from coupa_api.errors import CoupaAuthError, CoupaRetriableError
-from coupa_api.ratelimit import TokenBucket
+from coupa_api.ratelimit import RateController
 from coupa_api.redact import redact
 from coupa_api.responses import coupa_error_messages, decode_json
 from coupa_api.retry import (
@@ -59,7 +59,7 @@ class CoupaOAuth(OAuthAuthenticator):
         settle_seconds: float = 5.0,
         timeout: float = 60.0,
         policy: RetryPolicy | None = None,
-        limiter: TokenBucket | None = None,
+        limiter: RateController | None = None,
         session: requests.Session | None = None,
         logger: logging.Logger | None = None,
     ) -> None:
@@ -74,7 +74,7 @@ class CoupaOAuth(OAuthAuthenticator):
         self.settle_seconds = max(0.0, settle_seconds)
         self.timeout = timeout
         self.policy = policy or RetryPolicy()
-        self.limiter = limiter or TokenBucket(None)
+        self.limiter = limiter or RateController(None)
         # Its own session: the SDK sets `auth` on the streams' session, which would recurse here.
         self.http = session or requests.Session()
         self.logger = logger or logging.getLogger("coupa_api.auth")

@@ -154,7 +154,3 @@ class RateController:
             + (f", {c.paused_seconds:.1f} s paused by Retry-After" if c.paused_seconds else "")
             + "."
         )
-
-
-#: The name earlier versions used; the controller is a drop-in replacement.
-TokenBucket = RateController

@@ -247,9 +247,8 @@ class ProgressReporter:
             f"{run.retries:>8,} {run.throttled:>6,} {size(sum(r[5] for r in rows)):>10} "
             f"{wall:>8.1f}"
         )
-        return "tap-coupa run summary (requests include the token and discovery):\n" + "\n".join(
-            "  " + line for line in table
-        )
+        heading = "tap-coupa run summary (the total also counts token and discovery requests):"
+        return heading + "\n" + "\n".join("  " + line for line in table)
 
     def finish(self) -> None:
         """Stop the lines and write the summary, once."""
