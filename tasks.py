@@ -401,9 +401,10 @@ if cur.description is None:
     print("OK")
     sys.exit(0)
 names = [d[0] for d in cur.description]
-rows = cur.fetchmany(max_rows + 1)
-more = len(rows) > max_rows
-rows = rows[:max_rows]
+rows = cur.fetchall()
+total = len(rows)
+if max_rows > 0:
+    rows = rows[:max_rows]
 def cell(v):
     s = "NULL" if v is None else str(v)
     s = s.replace("\\n", " ")
@@ -415,8 +416,11 @@ print(line(table[0]))
 print("  ".join("-" * w for w in widths))
 for r in table[1:]:
     print(line(r))
-plural = "" if len(rows) == 1 else "s"
-print("(%d row%s%s)" % (len(rows), plural, ", more not shown" if more else ""))
+plural = "" if total == 1 else "s"
+if len(rows) < total:
+    print("(%d of %d rows shown; add --max-rows 0 to print all %d)" % (len(rows), total, total))
+else:
+    print("(%d row%s)" % (total, plural))
 """
 
 
@@ -501,6 +505,13 @@ LIVE_TEXT = re.compile(
 )
 
 
+TAP_FINISHED = re.compile(r"tap-coupa finished: completed")
+LOADER_WAIT = (
+    "tap-coupa has finished reading; target-duckdb is writing its last batch and committing "
+    "(it logs nothing until it is done)"
+)
+
+
 def watch(process: subprocess.Popen[bytes], log: Path) -> int:
     """Wait for `process`, echoing tap-coupa's progress lines and summary from its log."""
     position = 0
@@ -517,6 +528,8 @@ def watch(process: subprocess.Popen[bytes], log: Path) -> int:
         for line in chunk[:cut].decode("utf-8", errors="replace").splitlines():
             if match := LIVE_TEXT.search(line):
                 print(f"    {match.group(0)}", flush=True)
+            elif TAP_FINISHED.search(line):
+                say(LOADER_WAIT)  # the loader's last batch and commit log nothing for seconds
         if code is not None:
             return code
         time.sleep(0.5)
@@ -591,28 +604,43 @@ def changed_rows(db: Path, since: str) -> dict[str, int]:
     return counts
 
 
-def emulator_changes(base_url: str, count: int) -> None:
+MAX_ID_SCRIPT = """
+import sys
+import duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+found = con.execute(
+    "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+    [sys.argv[2], sys.argv[3]],
+).fetchone()[0]
+query = 'select max(cast(id as bigint)) from "%s"."%s"' % (sys.argv[2], sys.argv[3])
+print((con.execute(query).fetchone()[0] if found else None) or 0)
+"""
+
+
+def max_id(db: Path, table: str) -> int:
+    """The highest id of `table` in the demo database (0 without one)."""
+    if not db.exists():
+        return 0
+    result = subprocess.run(  # noqa: S603 - the loader venv's interpreter, a fixed script
+        [str(loader_python()), "-c", MAX_ID_SCRIPT, str(db), SCHEMA, table],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        raise TaskError(paragraph(f"Could not read {db}: {result.stderr.strip()[-600:]}"))
+    return int(result.stdout.strip())
+
+
+def emulator_changes(base_url: str, count: int, ids_above: int = 0) -> None:
     """Edit `count` invoices and add `count` through the emulator's control API.
 
     The mutation waits for the run's first request, so its timestamps are those of the run.
+    The new invoices get ids above `ids_above` (the database's highest), so every demo run's
+    additions are new rows even though each run starts a fresh emulator with the same data.
     """
-    import urllib.error  # noqa: PLC0415 - only --changes needs them
-    import urllib.request  # noqa: PLC0415
-
     body = {"after_requests": 0, "resource": "invoices", "update": count, "insert": count}
-    request = urllib.request.Request(  # noqa: S310 - the local emulator's http:// URL
-        f"{base_url}/_emulator/mutations",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            response.read()
-    except (urllib.error.URLError, OSError) as exc:
-        raise TaskError(
-            paragraph(f"The emulator refused the changes ({exc}); run without --changes.")
-        ) from exc
+    control_post(base_url, "mutations", {**body, "ids_above": ids_above})
 
 
 # --------------------------------------------------------------------------- Meltano Hub
@@ -627,7 +655,11 @@ HUB_PLUGINS = (
     ("extractors", "tap-coupa", "tap_coupa"),
     ("loaders", "target-coupa", "target_coupa"),
 )
-JSON_KINDS = {"integer": "integer", "number": "decimal", "boolean": "boolean", "array": "array"}
+#: A JSON number becomes `kind: string`, never `decimal`: Meltano 4.4 parses a decimal setting
+#: given as an environment variable into a Decimal that its own JSON encoder then refuses
+#: ("Object of type Decimal is not JSON serializable"), so `meltano run` would crash before the
+#: plugin starts. The plugins read numbers given as text themselves (coupa_api.numeric_settings).
+JSON_KINDS = {"integer": "integer", "number": "string", "boolean": "boolean", "array": "array"}
 YAML_PLAIN = re.compile(r"^[A-Za-z_/$][A-Za-z0-9 _./$()-]*$")
 YAML_RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
 
@@ -837,6 +869,129 @@ def ensure_orchestrator_venv(*, quiet: bool = False) -> Path:
     return python
 
 
+#: The example's tenants, each on its own emulator: (name, emulator seed, invoices). globex is
+#: given a wrong client secret, as after a rotation nobody told the pipeline about.
+TENANTS = (("acme", 11, 1500), ("globex", 12, 60), ("initech", 13, 90))
+FAILING_TENANT = "globex"
+TENANT_SCOPES = ("core.invoice.read", "core.supplier.read", "core.common.read")
+TENANT_STREAMS = ("invoices", "suppliers", "currencies")
+MULTI_TENANT_WORK = OUTPUT / "multi-tenant"
+MULTI_TENANT_TIMEOUT_S = 600
+
+
+def tenant_secret(name: str, seed: int) -> str:
+    """The client secret a tenant's emulator accepts (a local emulator's, not a secret)."""
+    return f"{name}-secret-{seed}"
+
+
+def tenant_given_secret(name: str, seed: int) -> str:
+    """The secret the pipeline is given: the failing tenant's was rotated long ago."""
+    return "rotated-long-ago" if name == FAILING_TENANT else tenant_secret(name, seed)
+
+
+def tenant_output(name: str) -> Path:
+    """Where target-jsonl writes one tenant's streams (`output/$MELTANO_EXTRACT__LOAD_SCHEMA`)."""
+    return MULTI_TENANT / "output" / f"coupa_{name}"
+
+
+def multi_tenant_env(base_urls: Mapping[str, str], work: Path) -> dict[str, str]:
+    """The orchestrator's environment: each tenant's URL and secret, private state and homes.
+
+    Removes what an earlier run left in `work` and in the tenants' output folders.
+    """
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "dagster").mkdir(parents=True)
+    shutil.copy2(MULTI_TENANT / "orchestration" / "dagster.yaml", work / "dagster")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TAP_COUPA", "MELTANO_", "DAGSTER_")) and "_COUPA_" not in k
+    }
+    env.update(
+        {
+            "MELTANO_ENVIRONMENT": "dev",
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "MELTANO_DISABLE_TRACKING": "true",
+            "MELTANO_DATABASE_URI": f"sqlite:///{work / 'meltano.db'}",
+            "MELTANO_STATE_BACKEND_URI": f"file://{work / 'state'}",
+            "DAGSTER_HOME": str(work / "dagster"),
+        }
+    )
+    for name, seed, _ in TENANTS:
+        env[f"{name.upper()}_COUPA_BASE_URL"] = base_urls[name]
+        env[f"{name.upper()}_COUPA_CLIENT_SECRET"] = tenant_given_secret(name, seed)
+        shutil.rmtree(tenant_output(name), ignore_errors=True)
+    return env
+
+
+def multi_tenant_run(
+    env: Mapping[str, str], log: Path
+) -> tuple[subprocess.CompletedProcess[str], dict[str, dict[str, Any]]]:
+    """`meltano install` in the example, then every tenant's Dagster job once, in process.
+
+    Returns the run of orchestration/definitions.py and its JSON line per tenant.
+    """
+    python = ensure_orchestrator_venv(quiet=True)
+    meltano_exe = bin_path(ORCHESTRATOR_VENV, "meltano")
+    code = run_logged([meltano_exe, "install"], log, env=env, cwd=MULTI_TENANT)
+    if code:
+        raise TaskError(
+            paragraph(f"`meltano install` in {MULTI_TENANT} exited with code {code}.")
+            + f"\n\nLast lines of {log}:\n{tail(log, 40)}"
+        )
+    definitions = MULTI_TENANT / "orchestration" / "definitions.py"
+    try:
+        result = subprocess.run(  # noqa: S603 - the orchestrator venv's Python, our own file
+            [str(python), str(definitions)],
+            cwd=MULTI_TENANT,
+            env=dict(env),
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=MULTI_TENANT_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise TaskError(
+            paragraph(f"The tenants' Dagster jobs did not finish in {MULTI_TENANT_TIMEOUT_S} s.")
+        ) from exc
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(result.stdout + result.stderr)
+    runs: dict[str, dict[str, Any]] = {}
+    for line in result.stdout.splitlines():
+        if line.startswith("{"):
+            run: dict[str, Any] = json.loads(line)
+            runs[str(run["tenant"])] = run
+    return result, runs
+
+
+def control_post(base_url: str, route: str, body: object) -> None:
+    """POST a JSON body to the emulator's control API (`/_emulator/<route>`)."""
+    import urllib.error  # noqa: PLC0415 - only the emulator-driving commands need them
+    import urllib.request  # noqa: PLC0415
+
+    request = urllib.request.Request(  # noqa: S310 - the local emulator's http:// URL
+        f"{base_url}/_emulator/{route}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            response.read()
+    except (urllib.error.URLError, OSError) as exc:
+        raise TaskError(paragraph(f"The emulator refused POST /_emulator/{route}: {exc}.")) from exc
+
+
+def jsonl_rows(path: Path) -> int:
+    """Non-empty lines of a JSON Lines file (0 when it does not exist)."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return sum(1 for line in handle if line.strip())
+    except OSError:
+        return 0
+
+
 # --------------------------------------------------------------------------- commands
 
 
@@ -900,7 +1055,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         say(f"Emulator listening on {base_url}")
         since = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
         if args.changes:
-            emulator_changes(base_url, args.changes)
+            emulator_changes(base_url, args.changes, ids_above=max_id(db, "invoices"))
             say(
                 f"In the emulator: {args.changes} invoices edited and {args.changes} added "
                 "(control API, applied at the run's first request)"
@@ -1077,6 +1232,63 @@ def cmd_orchestrator(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_multi_tenant(_: argparse.Namespace) -> int:
+    """examples/multi-tenant end to end: three emulators, one Dagster job per tenant."""
+    ensure_venv(quiet=True)
+    ensure_orchestrator_venv()
+    log = LOGS / "multi-tenant.log"
+    emulators: dict[str, Emulator] = {}
+    try:
+        for name, seed, scale in TENANTS:
+            emulator = Emulator(
+                ["--port", "0", "--seed", str(seed), "--scale", str(scale), "--settle-seconds",
+                 "0"],
+                LOGS / f"emulator-{name}.log",
+            )  # fmt: skip
+            emulators[name] = emulator
+            url = emulator.start()
+            client = {"client_id": f"meltano-{name}", "client_secret": tenant_secret(name, seed)}
+            control_post(url, "clients", {**client, "scopes": list(TENANT_SCOPES)})
+        say(
+            "Three Coupa emulators, one per tenant: "
+            + ", ".join(f"{t[0]} ({t[2]} invoices)" for t in TENANTS)
+            + f"; {FAILING_TENANT} is given a wrong client secret"
+        )
+        env = multi_tenant_env({n: e.base_url for n, e in emulators.items()}, MULTI_TENANT_WORK)
+        say(f"meltano install, then each tenant's Dagster job once (log: {log})")
+        runs = multi_tenant_run(env, log)[1]
+    finally:
+        for emulator in emulators.values():
+            emulator.stop()
+    print(f"\n{'tenant':<8}  {'Dagster job':<14}  {'result':<7}  " + "  ".join(TENANT_STREAMS))
+    for name in (tenant[0] for tenant in TENANTS):
+        run = runs.get(name, {})
+        outcome = {True: "success", False: "failed"}.get(bool(run.get("success")), "no run")
+        outcome = outcome if run else "no run"
+        rows = "  ".join(
+            f"{jsonl_rows(tenant_output(name) / f'{s}.jsonl'):>{len(s)}}" for s in TENANT_STREAMS
+        )
+        print(f"{name:<8}  {run.get('job', '-'):<14}  {outcome:<7}  {rows}")
+    failed = sorted(name for name, run in runs.items() if not run.get("success"))
+    if len(runs) != len(TENANTS) or failed != [FAILING_TENANT]:
+        raise TaskError(
+            paragraph(
+                f"Expected {FAILING_TENANT} alone to fail; the runs were {runs or 'none'}. "
+                f"The orchestrator's output is in {log}."
+            )
+            + f"\n\nLast lines:\n{tail(log, 40)}"
+        )
+    print(
+        "\n"
+        + paragraph(
+            f"{FAILING_TENANT} failed alone (its secret is wrong; the reason is in its run's log, "
+            f"{log}) and the tenants before and after it loaded their own instance's records "
+            f"into {tenant_output('<tenant>').relative_to(ROOT)}/, each with its own state id."
+        )
+    )
+    return 0
+
+
 def non_negative(text: str) -> int:
     """An argparse type: a whole number, 0 or more."""
     try:
@@ -1121,7 +1333,9 @@ def build_parser() -> argparse.ArgumentParser:
     sql = sub.add_parser("sql", help="run a read-only SQL query against the demo database")
     sql.add_argument("query", help='e.g. "select count(*) from invoices"')
     sql.add_argument("--db", help="DuckDB file (default output/demo.duckdb)")
-    sql.add_argument("--max-rows", type=int, default=50, help="rows to print (default 50)")
+    sql.add_argument(
+        "--max-rows", type=non_negative, default=50, help="rows to print, 0 = all (default 50)"
+    )
     sql.add_argument(
         "--max-width", type=int, default=60, help="characters per cell, 0 = no limit (default 60)"
     )
@@ -1147,6 +1361,11 @@ def build_parser() -> argparse.ArgumentParser:
         "orchestrator", help="create .venv-orchestrator (Dagster) for examples/multi-tenant"
     )
     orchestrator.set_defaults(func=cmd_orchestrator)
+    multi = sub.add_parser(
+        "multi-tenant",
+        help="examples/multi-tenant end to end: three emulators, one Dagster job per tenant",
+    )
+    multi.set_defaults(func=cmd_multi_tenant)
     return parser
 
 

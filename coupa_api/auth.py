@@ -81,6 +81,8 @@ class CoupaOAuth(OAuthAuthenticator):
         self.mints = 0
         self._minted_at: float | None = None  # monotonic clock
         self._not_before = 0.0
+        #: The `_not_before` whose wait was last logged (one line per wait, not per thread).
+        self._announced_wait: float | None = None
         self._rejections = 0
         #: Refusals of a token still inside the settle grace, since Coupa last accepted one
         #: (concurrent refusals within a second count once).
@@ -269,8 +271,14 @@ class CoupaOAuth(OAuthAuthenticator):
                 self.update_access_token()
             wait = self._not_before - time.monotonic()
             token = self.access_token
-        if wait > 0:
+            # Concurrent requests (discovery samples 8 streams at once) all wait for the same
+            # token: say so once per wait, not once per waiting thread.
+            announce = wait > 0 and self._announced_wait != self._not_before
+            if announce:
+                self._announced_wait = self._not_before
+        if announce:
             self.logger.info("Waiting %.1f s for the new Coupa token to settle", wait)
+        if wait > 0:
             time.sleep(wait)
         return f"Bearer {token}"
 

@@ -13,6 +13,7 @@ One mechanism for both plugins:
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
 import logging
 import os
@@ -20,7 +21,7 @@ import signal
 import sys
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any, ClassVar
@@ -35,12 +36,16 @@ from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR, extend_validator_wit
 from coupa_api import redact as redaction
 from coupa_api.errors import CoupaError
 from coupa_api.exitcodes import ExitCode, describe
+from coupa_api.numeric_settings import NumericSetting, coerce_numbers
 from coupa_api.retry import transport_message
+from coupa_api.singer_files import catalog_problem, state_problem, unwrap_meltano_state
 
 #: Options whose value is a JSON file the SDK reads; checked before the SDK sees them.
 JSON_FILE_OPTIONS = ("--config", "--catalog", "--state")
 #: Options after which no run happens, so no final outcome line is logged.
 INFORMATIONAL_OPTIONS = ("--about", "--version", "--help")
+#: A run that only writes the catalog (its final line says so: see `finish`).
+DISCOVER_OPTION = "--discover"
 
 
 class _Cli:
@@ -104,6 +109,28 @@ def config_error_message(error: Any, secrets: Sequence[str]) -> str:
     )
 
 
+def unknown_setting_warnings(config: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
+    """One sentence per setting the plugin does not have (a typo passes a schema silently).
+
+    Known: the plugin's own settings and the SDK's built-in ones (`append_builtin_config`);
+    keys starting with '_' are left alone (Meltano's convention for its own extras). Only key
+    names are shown, never a value.
+    """
+    known = sorted(schema.get("properties") or {})
+    warnings: list[str] = []
+    for key in sorted(str(k) for k in config):
+        if key in known or key.startswith("_"):
+            continue
+        shown = key if len(key) <= 60 else key[:60] + "…"
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+        if close:
+            fix = f"did you mean `{close[0]}`? Rename it; as written it is ignored."
+        else:
+            fix = f"it is ignored. The settings are: {', '.join(known)}."
+        warnings.append(f"Unknown setting `{shown}`: {fix}")
+    return warnings
+
+
 class CountingWriter(GenericSingerWriter[Any, Any]):
     """The plugin's message writer, counting RECORD messages per stream on the way."""
 
@@ -132,6 +159,10 @@ class CoupaPluginMixin:
     name: str
     logger: logging.Logger
     config_jsonschema: ClassVar[dict[str, Any]]
+    #: Numeric settings read from text as well as numbers (coupa_api.numeric_settings).
+    numeric_settings: ClassVar[tuple[NumericSetting, ...]] = ()
+    #: What to write instead, for settings whose JSON-schema message would not say it (anyOf).
+    shape_hints: ClassVar[dict[str, str]] = {}
     _config: dict[str, Any]
     message_writer: GenericSingerWriter[Any, Any]
 
@@ -152,9 +183,23 @@ class CoupaPluginMixin:
         schema = self.config_jsonschema
         self.append_builtin_config(schema)  # type: ignore[attr-defined]
         secrets = redaction.register_config(self._config, schema)
+        coerce_numbers(self._config, self.numeric_settings)
         validator = extend_validator_with_defaults(DEFAULT_JSONSCHEMA_VALIDATOR)(schema)
-        raw = list(validator.iter_errors(self._config))
+        numeric = {setting.name for setting in self.numeric_settings}
+        raw = [
+            e
+            for e in validator.iter_errors(self._config)
+            if next(iter(e.absolute_path), None) not in numeric
+        ]  # a numeric setting gets its own sentence from check_config (its range, its default)
+        for warning in unknown_setting_warnings(self._config, schema):
+            self.logger.warning("%s", warning)
         errors = [config_error_message(e, secrets) for e in raw]
+        for index, error in enumerate(raw):
+            key = next(iter(error.absolute_path), None)
+            if key in self.shape_hints and key not in secrets:
+                shown = redaction.redact(repr(error.instance))[:80]
+                errors[index] = f"`{key}` is {shown}; write {self.shape_hints[key]}."
+        errors = list(dict.fromkeys(errors))
         if any(e.validator == "required" and not list(e.absolute_path) for e in raw):
             errors.append(MISSING_SETTING_HINT)
         if errors and raise_errors:
@@ -165,6 +210,14 @@ class CoupaPluginMixin:
             raise problem
         if errors:
             self.logger.warning("Config validation failed")
+        elif self.numeric_settings:
+            self.logger.info(
+                "Numeric settings in effect: %s.",
+                ", ".join(
+                    f"{setting.name}={self._config.get(setting.name, setting.default)!r}"
+                    for setting in self.numeric_settings
+                ),
+            )
         return errors
 
     # -- what was done ----------------------------------------------------------------------
@@ -231,6 +284,10 @@ def json_file_problem(option: str, value: str) -> str | None:  # noqa: PLR0911 -
         return f"{option} {value} is not valid JSON ({exc}); check the file."
     if not isinstance(content, dict):
         return f"{option} {value} holds a JSON {type(content).__name__}, not an object."
+    if option == "--state":
+        return state_problem(unwrap_meltano_state(content)[0], f"--state {value}")
+    if option == "--catalog":
+        return catalog_problem(content, f"--catalog {value}")
     return None
 
 
@@ -317,14 +374,19 @@ def outcome(  # noqa: PLR0911 - one branch per kind of outcome
     return ExitCode.FAILED
 
 
-def finish(code: ExitCode, logger: logging.Logger) -> None:
-    """Log the final line and exit with `code` (at once when interrupted)."""
+def finish(code: ExitCode, logger: logging.Logger, *, discovery: bool = False) -> None:
+    """Log the final line and exit with `code` (at once when interrupted).
+
+    A successful `--discover` says "catalog written", not "completed": Meltano runs discovery
+    before the sync, and two "completed" lines in one `meltano run` read as two runs.
+    """
     level = {
         ExitCode.OK: logging.INFO,
         ExitCode.REJECTED: logging.WARNING,
         ExitCode.INTERRUPTED: logging.WARNING,
     }.get(code, logging.ERROR)
-    logger.log(level, "%s finished: %s (exit %d)", logger.name, describe(code), int(code))
+    words = "catalog written" if discovery and code is ExitCode.OK else describe(code)
+    logger.log(level, "%s finished: %s (exit %d)", logger.name, words, int(code))
     if code is ExitCode.INTERRUPTED:
         # Worker threads may be blocked in a request for minutes; everything worth keeping
         # (the last STATE, the dead letters, the report) is written, so do not wait for them.
@@ -372,7 +434,7 @@ def explain_errors(command: click.Command, logger: logging.Logger) -> click.Comm
             code = outcome(exc, logger)
         else:
             code = ExitCode.OK
-        finish(code, logger)
+        finish(code, logger, discovery=DISCOVER_OPTION in argv)
         return None
 
     command.main = main_explaining  # type: ignore[method-assign]

@@ -8,8 +8,10 @@ run fails with a clear message instead of hanging on a Coupa outage.
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import logging
 import random
+import socket
 import ssl
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -83,8 +85,25 @@ def retry_after_seconds(response: requests.Response) -> float | None:
 
 #: What a transport failure means for the run.
 DNS, REFUSED, TLS = "dns", "refused", "tls"
+#: https:// to a port that answers plain HTTP, or http:// to a port that speaks TLS.
+SCHEME_MISMATCH = "scheme-mismatch"
 _DNS_MARKERS = ("NameResolutionError", "Name or service not known", "nodename nor servname")
 _TLS_MARKERS = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed")
+#: OpenSSL's words when the "TLS record" it read was plain text (an HTTP answer): 1.1/3.0 say
+#: WRONG_VERSION_NUMBER, 3.2+ may say record layer failure or a too long packet.
+_PLAINTEXT_MARKERS = (
+    "WRONG_VERSION_NUMBER",
+    "wrong version number",
+    "PACKET_LENGTH_TOO_LONG",
+    "packet length too long",
+    "RECORD_LAYER_FAILURE",
+    "record layer failure",
+    "HTTP_REQUEST",
+)
+#: What a TLS server's first bytes (an alert record, 0x15 0x03) look like to an HTTP client.
+_TLS_ALERT_PREFIX = "\\x15\\x03"
+#: How long the one-off TLS probe of an http:// port that hung up may take.
+_PROBE_SECONDS = 3.0
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -112,6 +131,8 @@ def transport_failure(exc: BaseException | None) -> str | None:
         return None
     chain = list(_chain(exc))
     text = " ".join(repr(e) for e in chain)
+    if _scheme_mismatch(exc, chain, text):
+        return SCHEME_MISMATCH
     if any(isinstance(e, ssl.SSLCertVerificationError) for e in chain) or any(
         marker in text for marker in _TLS_MARKERS
     ):
@@ -123,13 +144,51 @@ def transport_failure(exc: BaseException | None) -> str | None:
     return None
 
 
+def _scheme_mismatch(
+    exc: requests.exceptions.ConnectionError, chain: list[BaseException], text: str
+) -> bool:
+    """https:// met plain HTTP, or http:// met a TLS server (probed once, loopback only)."""
+    url = str(getattr(getattr(exc, "request", None), "url", "") or "")
+    scheme = parse_url(url).scheme if url else None
+    if isinstance(exc, requests.exceptions.SSLError) or any(
+        isinstance(e, ssl.SSLError) for e in chain
+    ):
+        return scheme != "http" and any(marker in text for marker in _PLAINTEXT_MARKERS)
+    if scheme != "http":
+        return False
+    if _TLS_ALERT_PREFIX in text:
+        return True  # the TLS server answered our plain request with an alert record
+    hung_up = "RemoteDisconnected" in text or "BadStatusLine" in text
+    parts = parse_url(url)
+    return hung_up and bool(parts.host) and _speaks_tls(str(parts.host), parts.port or 80)
+
+
+def _speaks_tls(host: str, port: int) -> bool:
+    """Whether `host:port` completes a TLS handshake (certificate not checked: only the protocol).
+
+    Asked only after an http:// request was hung up on without an answer, which is what TLS
+    servers do with plain text; plain http is allowed only for loopback hosts.
+    """
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        with (
+            socket.create_connection((host.strip("[]"), port), timeout=_PROBE_SECONDS) as raw,
+            context.wrap_socket(raw, server_hostname=None),
+        ):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
 def is_permanent(exc: BaseException | None) -> bool:
-    """A transport error that never heals: a host name that does not resolve, a bad certificate.
+    """A transport error that never heals: no DNS name, a bad certificate, the wrong scheme.
 
     Retrying would only delay, by minutes, the message that `base_url` (or the CA bundle) is
     wrong.
     """
-    return transport_failure(exc) in {DNS, TLS}
+    return transport_failure(exc) in {DNS, TLS, SCHEME_MISMATCH}
 
 
 def transport_message(exc: BaseException, url: str) -> str | None:
@@ -144,6 +203,8 @@ def transport_message(exc: BaseException, url: str) -> str | None:
             f"Cannot resolve {parts.host}, the host in `base_url` ({origin}). Check the instance "
             "name, e.g. https://acme.coupahost.com or https://acme.coupacloud.com."
         )
+    if kind == SCHEME_MISMATCH:
+        return _scheme_mismatch_message(parts.scheme or "https", str(parts.host), parts.port)
     if kind == TLS:
         reason = next(
             (
@@ -164,6 +225,38 @@ def transport_message(exc: BaseException, url: str) -> str | None:
         "was refused before the run had any answer from Coupa. Check the host and port in "
         "`base_url` and that the instance (or the emulator) is running."
     )
+
+
+def _scheme_mismatch_message(scheme: str, host: str, port: int | None) -> str:
+    """The sentence for a TLS protocol mismatch, suggesting the scheme the port speaks."""
+    netloc = host + (f":{port}" if port else "")
+    if scheme == "https":
+        fix = (
+            f"if it is the local emulator (or another plain-HTTP server), write http://{netloc} "
+            "(plain http is accepted only for 127.0.0.1/localhost)"
+            if is_loopback(host)
+            else "check the port in `base_url` (Coupa serves https on 443) and any proxy between"
+        )
+        return (
+            f"{netloc} answered in plain HTTP, not TLS, so `base_url` https://{netloc} cannot "
+            f"work; retrying cannot fix that, so the run stops: {fix}."
+        )
+    return (
+        f"{netloc} speaks TLS (https), and hung up on the plain-HTTP request, so `base_url` "
+        f"http://{netloc} cannot work; retrying cannot fix that, so the run stops: write "
+        f"https://{netloc}."
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """Loopback host (as coupa_api.settings decides it), without importing settings here."""
+    name = host.strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def with_retries(

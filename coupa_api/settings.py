@@ -6,7 +6,6 @@ gets its own sentence that names the setting and what to write instead.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -17,8 +16,17 @@ from singer_sdk import typing as th
 from urllib3.exceptions import LocationParseError
 from urllib3.util import Url, parse_url
 
+from coupa_api.numeric_settings import (
+    CONNECTION_NUMBERS,
+    MAX_REQUESTS_PER_SECOND,
+    MAX_RETRIES,
+    MAX_RETRY_SECONDS,
+    REQUEST_TIMEOUT,
+    TOKEN_SETTLE_SECONDS,
+    number_problems,
+)
 from coupa_api.ratelimit import DEFAULT_BURST, DEFAULT_RATE, RateController
-from coupa_api.retry import RetryPolicy
+from coupa_api.retry import RetryPolicy, is_loopback
 
 SCOPE_PATTERN = re.compile(
     r"^(?:[a-z][a-z0-9_]*)(?:\.[a-z][a-z0-9_]*)+$|^(openid|profile|email|login|offline_access)$"
@@ -63,46 +71,57 @@ CONNECTION_PROPERTIES: tuple[th.Property[Any], ...] = (
     ),
     th.Property(
         "request_timeout",
-        th.IntegerType,
+        REQUEST_TIMEOUT.json_type(),
         default=300,
         title="Request timeout (s)",
-        description="Seconds to wait for one HTTP response; full invoice pages can be slow.",
+        description=(
+            "Seconds to wait for one HTTP response; full invoice pages can be slow "
+            f"({REQUEST_TIMEOUT.range_text})."
+        ),
     ),
     th.Property(
         "token_settle_seconds",
-        th.NumberType,
+        TOKEN_SETTLE_SECONDS.json_type(),
         default=5,
         title="Token settle time (s)",
         description=(
             "Coupa refuses a token used within its first seconds; wait this long after "
-            "minting one (Coupa documents at least 5)."
+            f"minting one (Coupa documents at least 5; {TOKEN_SETTLE_SECONDS.range_text}, "
+            'a number or its text such as "1.5").'
         ),
     ),
     th.Property(
         "max_requests_per_second",
-        th.NumberType,
+        MAX_REQUESTS_PER_SECOND.json_type(),
         default=25,
         title="Client-side rate limit (requests/s)",
         description=(
             "Requests per second for the whole run, shared by every stream and worker (Coupa "
             "documents 25 with a burst of 20). Lower it if other integrations share the "
             "client. A 429 halves the rate, which then recovers; Retry-After pauses every "
-            "worker. 0 turns client-side pacing off (429s are still retried)."
+            "worker. 0 turns client-side pacing off (429s are still retried). "
+            f'{MAX_REQUESTS_PER_SECOND.range_text}, a number or its text such as "12.5".'
         ),
     ),
     th.Property(
         "max_retries",
-        th.IntegerType,
+        MAX_RETRIES.json_type(),
         default=8,
         title="Attempts per request",
-        description="Attempts for 429, 5xx, timeouts and dropped connections before giving up.",
+        description=(
+            "Attempts for 429, 5xx, timeouts and dropped connections before giving up "
+            f"({MAX_RETRIES.range_text})."
+        ),
     ),
     th.Property(
         "max_retry_seconds",
-        th.IntegerType,
+        MAX_RETRY_SECONDS.json_type(),
         default=600,
         title="Retry time budget (s)",
-        description="Total seconds one request may spend retrying before the run fails.",
+        description=(
+            "Total seconds one request may spend retrying before the run fails "
+            f"({MAX_RETRY_SECONDS.range_text})."
+        ),
     ),
 )
 
@@ -110,17 +129,6 @@ CONNECTION_PROPERTIES: tuple[th.Property[Any], ...] = (
 def is_number(value: object) -> bool:
     """A JSON number as singer-sdk reads config files (fractions arrive as Decimal), not a bool."""
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses (where plain http is acceptable)."""
-    host = host.strip("[]").lower()  # urllib3 keeps IPv6 brackets: `[::1]`
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def normalize_base_url(raw: str) -> str:
@@ -226,16 +234,7 @@ def connection_problems(config: Mapping[str, Any]) -> list[str]:
                 f"`scopes` entry {scope!r} is not a Coupa scope; scopes look like "
                 "core.invoice.read."
             )
-    for key, low in (
-        ("request_timeout", 1),
-        ("token_settle_seconds", 0),
-        ("max_requests_per_second", 0),
-        ("max_retries", 1),
-        ("max_retry_seconds", 1),
-    ):
-        value = config.get(key)
-        if value is not None and (not is_number(value) or value < low):
-            problems.append(f"`{key}` is {value!r}; it must be a number of at least {low}.")
+    problems += number_problems(config, CONNECTION_NUMBERS)
     return problems
 
 

@@ -95,6 +95,7 @@ async def add_mutation(request: web.Request) -> web.Response:
         str(body["resource"]),
         int(body.get("update", 0)),
         int(body.get("insert", 0)),
+        int(body.get("ids_above", 0)),
     )
     return _json({"pending": len(emu.mutations)})
 

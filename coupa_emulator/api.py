@@ -11,6 +11,7 @@ from urllib.parse import unquote
 import orjson
 from aiohttp import web
 
+from coupa_emulator import tenant
 from coupa_emulator.auth import AuthFailure
 from coupa_emulator.query import QueryError, parse_query, parse_shaping, select_ids, shape
 from coupa_emulator.render import (
@@ -137,13 +138,21 @@ def list_route(spec: ResourceSpec) -> web.RouteDef:
     """GET on a path that is not `/api/<name>`: nested (`asn/headers`) or a sub-resource.
 
     A sub-resource (`suppliers/{parent_id}/addresses`) lists the records whose `parent_key`
-    is the URL's parent id, with the query language, paging and shaping of any collection.
+    is the URL's parent id, with the query language, paging and shaping of any collection;
+    when that parent does not exist (or was just deleted, `vanishing_parents`) it answers 404,
+    as Coupa does for a record it cannot find.
     """
 
     async def handler(request: web.Request) -> web.Response:
         extra: list[tuple[str, str]] = []
         if spec.parent_key is not None:
-            extra = [(spec.parent_key, request.match_info["parent_id"])]
+            parent_id = request.match_info["parent_id"]
+            denied = _authorize(request, spec.scope)
+            if denied is not None:
+                return denied
+            if tenant.parent_is_gone(emulator_of(request), spec, parent_id):
+                return errors_response(request, 404, [NO_RESULTS])
+            extra = [(spec.parent_key, parent_id)]
         return _list(request, spec, extra)
 
     return web.get(f"/api/{spec.url}", handler)

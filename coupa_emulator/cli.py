@@ -120,6 +120,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=d.clock_offset_seconds,
         help="seconds added to the instance clock (updated-at, Date header); default 0",
     )
+    for flag, what in (
+        ("missing", '404 "No route matches" (a collection this tenant lacks)'),
+        ("unlicensed", "403 (a module this tenant has not licensed)"),
+        ("failing", "503 to every request (broken on this tenant)"),
+    ):
+        p.add_argument(
+            f"--{flag}-collection",
+            dest=f"{flag}_collections",
+            action="append",
+            default=[],
+            metavar="PATH",
+            help=f"answer {what} for PATH and below, e.g. /api/budget_lines or "
+            "/api/suppliers/{id}/addresses; repeatable",
+        )
     return p  # fmt: skip
 
 
@@ -152,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
             faults=args.faults,
             stable_order=args.stable_order,
             clock_offset_seconds=args.clock_offset_seconds,
+            missing_collections=args.missing_collections,
+            unlicensed_collections=args.unlicensed_collections,
+            failing_collections=args.failing_collections,
         )
     except ConfigError as exc:
         print(f"coupa-emulator: error: {exc}", file=sys.stderr)

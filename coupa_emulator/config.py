@@ -21,12 +21,36 @@ BEHAVIOUR_KNOBS: frozenset[str] = frozenset(
         "expires_in",
         "stable_order",
         "clock_offset_seconds",
+        "missing_collections",
+        "unlicensed_collections",
+        "failing_collections",
+        "vanishing_parents",
     }
 )
 
 
 class ConfigError(ValueError):
     """A knob value the emulator cannot honour; the message is one readable sentence."""
+
+
+def tenant_problem(config: EmulatorConfig) -> None:
+    """Raise ConfigError for an unusable tenant knob (paths under /api/, known parents)."""
+    for knob in ("missing_collections", "unlicensed_collections", "failing_collections"):
+        paths = getattr(config, knob)
+        if not isinstance(paths, list) or not all(
+            isinstance(p, str) and (p + "/").startswith("/api/") and p == p.strip() for p in paths
+        ):
+            raise ConfigError(f"{knob} must be a list of paths under /api, got {paths!r}")
+    parents = config.vanishing_parents
+    if not isinstance(parents, dict):
+        raise ConfigError(f"vanishing_parents must be an object, got {parents!r}")
+    for name, ids in parents.items():
+        if name not in RESOURCES:
+            raise ConfigError(f"vanishing_parents names an unknown resource {name!r}")
+        if not isinstance(ids, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in ids
+        ):
+            raise ConfigError(f"vanishing_parents[{name!r}] must be a list of ids, got {ids!r}")
 
 
 @dataclass
@@ -50,6 +74,15 @@ class EmulatorConfig:
     #: Seconds added to the instance's clock (new `updated-at` values and the `Date` header),
     #: to play a Coupa whose clock disagrees with the client host's.
     clock_offset_seconds: float = 0.0
+    #: A tenant that differs from the documentation (coupa_emulator/tenant.py): collection
+    #: paths (`/api/budget_lines`, `/api/suppliers/{id}/addresses`) answering 404 "No route
+    #: matches", 403 (a module not licensed) or 503 to every request...
+    missing_collections: list[str] = field(default_factory=list)
+    unlicensed_collections: list[str] = field(default_factory=list)
+    failing_collections: list[str] = field(default_factory=list)
+    #: ...and parents deleted between a client's read of their page and of their sub-resource:
+    #: {"suppliers": [17, 23]} deletes supplier 17 when `/api/suppliers/17/...` is requested.
+    vanishing_parents: dict[str, list[int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -76,6 +109,7 @@ class EmulatorConfig:
             raise ConfigError(f"burst must be >= 1, got {self.burst}")
         if self.retry_after is not None and self.retry_after < 0:
             raise ConfigError(f"retry_after must be >= 0, got {self.retry_after}")
+        tenant_problem(self)
         for name, n in (self.counts or {}).items():
             if name not in RESOURCES:
                 raise ConfigError(f"counts names an unknown resource {name!r}")

@@ -60,14 +60,22 @@ class EmulatorControl:
         return result
 
     def add_mutation(
-        self, after_requests: int, resource: str, update: int = 0, insert: int = 0
+        self,
+        after_requests: int,
+        resource: str,
+        update: int = 0,
+        insert: int = 0,
+        ids_above: int = 0,
     ) -> dict[str, Any]:
-        """After `after_requests` more /api/ requests, bump `update` records and insert `insert`."""
+        """After `after_requests` more /api/ requests, bump `update` records and insert `insert`.
+
+        New ids are above the table's highest and above `ids_above`.
+        """
         result: dict[str, Any] = self._call(
             "POST",
             "mutations",
             {"after_requests": after_requests, "resource": resource, "update": update,
-             "insert": insert},
+             "insert": insert, "ids_above": ids_above},
         )  # fmt: skip
         return result
 

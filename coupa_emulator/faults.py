@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+import urllib.parse
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -11,17 +12,24 @@ import orjson
 from coupa_emulator.config import ConfigError
 
 FAULT_KINDS = frozenset({"status", "drop", "truncate", "slow"})
-#: `echo` is a gateway that echoes the request (Authorization, query, form) in a JSON error.
-BODY_KINDS = frozenset({"html", "json", "xml", "text", "echo"})
+#: `echo` is a gateway that echoes the request (Authorization, query, form) in a JSON error;
+#: `empty` is no body at all (with status 200: a proxy that lost the page).
+BODY_KINDS = frozenset({"html", "json", "xml", "text", "echo", "empty"})
 
 
 @dataclass
 class FaultRule:
-    """One injected failure, matched by path prefix and method (docs/emulator-control.md)."""
+    """One injected failure, matched by path prefix, method and query (docs/emulator-control.md).
+
+    `query` lists substrings that the decoded query string must all contain, so a rule can hit
+    one kind of request on a shared path, e.g. `fields=["id"]` and `dir=asc` for the id
+    listing of a deletion sweep and not the pages of the main read.
+    """
 
     kind: str
     path: str = ""
     method: str | None = None
+    query: list[str] = field(default_factory=list)
     after: int = 0
     times: int = 1
     status: int = 503
@@ -37,8 +45,8 @@ class FaultRule:
         """Validate a rule from JSON; a bad rule is a ConfigError naming the problem."""
         if not isinstance(raw, dict):
             raise ConfigError(f"a fault rule must be a JSON object, got {raw!r}")
-        known = {"kind", "path", "method", "after", "times", "status", "body", "retry_after",
-                 "delay_s", "location"}  # fmt: skip
+        known = {"kind", "path", "method", "query", "after", "times", "status", "body",
+                 "retry_after", "delay_s", "location"}  # fmt: skip
         unknown = sorted(set(raw) - known)
         if unknown:
             raise ConfigError(f"unknown fault rule key(s): {', '.join(unknown)}")
@@ -46,10 +54,16 @@ class FaultRule:
             raise ConfigError(
                 f"fault kind must be one of {sorted(FAULT_KINDS)}, got {raw.get('kind')!r}"
             )
+        query = raw.get("query") or []
+        if isinstance(query, str):
+            query = [query]
+        if not isinstance(query, list) or not all(isinstance(q, str) for q in query):
+            raise ConfigError(f"fault query must be a string or a list of strings, got {query!r}")
         rule = cls(
             kind=raw["kind"],
             path=str(raw.get("path") or ""),
             method=str(raw["method"]).upper() if raw.get("method") else None,
+            query=list(query),
             after=int(raw.get("after", 0)),
             times=int(raw.get("times", 1)),
             status=int(raw.get("status", 503)),
@@ -64,10 +78,17 @@ class FaultRule:
             raise ConfigError(f"fault rule has an out-of-range number: {raw!r}")
         return rule
 
-    def take(self, method: str, path: str) -> bool:
-        """Count a matching request; True when this one should fail."""
+    def take(self, method: str, path: str, query: str = "") -> bool:
+        """Count a matching request; True when this one should fail.
+
+        `query` is the raw query string; it is decoded before the substrings are looked up.
+        """
         if not path.startswith(self.path) or (self.method and self.method != method):
             return False
+        if self.query:
+            decoded = urllib.parse.unquote_plus(query)
+            if not all(part in decoded for part in self.query):
+                return False
         self.seen += 1
         if self.seen <= self.after or self.fired >= self.times:
             return False
@@ -86,10 +107,10 @@ class Faults:
         parsed = [FaultRule.parse(r) for r in raws]
         self.rules.extend(parsed)
 
-    def match(self, method: str, path: str) -> FaultRule | None:
+    def match(self, method: str, path: str, query: str = "") -> FaultRule | None:
         """The rule that fails this request, if any (counts every matching request)."""
         for rule in self.rules:
-            if rule.take(method, path):
+            if rule.take(method, path, query):
                 return rule
         return None
 
@@ -106,6 +127,8 @@ def fault_body(rule: FaultRule, echo: str = "") -> tuple[bytes, str]:
         return orjson.dumps(
             {"errors": {"error": [f"Rejected request: {echo}"]}}
         ), "application/json"
+    if rule.body == "empty":
+        return b"", "application/json"
     if rule.body == "json":
         if rule.status == 401:
             doc: dict[str, Any] = {"error": "invalid_token", "error_description": "Token revoked"}
@@ -157,3 +180,6 @@ class Mutation:
     resource: str
     update: int
     insert: int
+    #: New ids start above this one too: a client that loaded earlier emulators' inserts (the
+    #: demo's database) gets new ids from a fresh emulator instead of the same ones again.
+    ids_above: int = 0

@@ -84,7 +84,9 @@ CUSTOM_FIELDS: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
     "globex": {
         "invoices": (("project-code", "sap-company-code", "approval-tier", "digital-invoice"),
                      ("legacy-vendor-ref", "region-code")),
-        "*": (("sap-id", "business-unit"), ("legacy-code",)),
+        # `project-code` is text on invoices but a lookup value elsewhere (reference §12:
+        # custom field values can be objects), so its type differs between resources.
+        "*": (("sap-id", "business-unit", "project-code"), ("legacy-code",)),
     },
 }  # fmt: skip
 
@@ -188,11 +190,20 @@ class Generator:
         return table.get(resource, table["*"])
 
     def _custom_value(  # noqa: PLR0911 - one per field type
-        self, name: str, rng: random.Random, rid: int
+        self, name: str, rng: random.Random, rid: int, resource: str = "invoices"
     ) -> Any:
         roll = rng.random()
         if roll < 0.2:
             return None
+        if name == "project-code" and resource != "invoices":
+            lookup = self.pick(rng, "lookup_values")
+            if lookup is None:
+                return None
+            return {
+                "id": lookup,
+                "external-ref-num": f"EXT-{lookup}",
+                "external-ref-code": f"X{lookup}",
+            }
         if name == "approval-tier":
             return rng.randint(1, 4)
         if name == "digital-invoice":
@@ -210,7 +221,7 @@ class Generator:
         spaced, legacy = self.custom_names(resource)
         for name in legacy:
             rec[name] = self._custom_value(name, rng, rec["id"])
-        rec["custom-fields"] = {n: self._custom_value(n, rng, rec["id"]) for n in spaced}
+        rec["custom-fields"] = {n: self._custom_value(n, rng, rec["id"], resource) for n in spaced}
 
     # ---- reference cores (shared by stubs, full records and natural-key lookups) ---------
     def core(self, resource: str, rid: int) -> Record:
@@ -483,6 +494,8 @@ class Generator:
                 "ship-to-user": self.user(rng),
                 "requester": self.user(rng),
                 "attachments": [],
+                # Reference §8.3 / §9.2: a reference to the requisition, null when none.
+                "requisition-header": None,
             }
         )
         lines = []
@@ -593,6 +606,8 @@ class Generator:
     def _accounts(self, rec: Record, rng: random.Random, created: int, updated: int) -> None:
         c = self.core("accounts", rec["id"])
         rec.update({k: v for k, v in c.items() if k != "id"})
+        # Reference §8.6: accounts have segment-1..20; Coupa sends the unused ones as nulls.
+        rec.update({f"segment-{n}": None for n in range(4, 21)})
         rec["account-type-id"] = c["account-type"]["id"] if c["account-type"] else None
 
     def _account_types(self, rec: Record, rng: random.Random, created: int, updated: int) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from coupa_emulator import admin, api, timefmt
+from coupa_emulator import admin, api, tenant, timefmt
 from coupa_emulator.api import CLIENT_KEY, EMULATOR_KEY
 from coupa_emulator.config import EmulatorConfig
 from coupa_emulator.control import EmulatorControl
@@ -63,7 +63,7 @@ async def production(  # noqa: PLR0912, PLR0915 - the production pipeline, step 
         if is_api:
             emu.apply_due_mutations()
             emu.api_requests += 1
-        rule = emu.faults.match(request.method, request.path)
+        rule = emu.faults.match(request.method, request.path, request.rel_url.raw_query_string)
         if rule is not None and rule.kind == "slow":
             await asyncio.sleep(rule.delay_s)
             rule = None
@@ -98,7 +98,8 @@ async def production(  # noqa: PLR0912, PLR0915 - the production pipeline, step 
                 response.headers["Retry-After"] = f"{emu.config.retry_after:g}"
         else:
             try:
-                response = await handler(request)
+                differs = tenant.answer(emu, request) if is_api else None
+                response = differs if differs is not None else await handler(request)
             except web.HTTPException as exc:
                 response = exc
             if rule is not None and rule.kind == "truncate":

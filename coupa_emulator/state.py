@@ -77,16 +77,18 @@ class Emulator:
             self.schemas[resource] = found
         return found
 
-    def add_mutation(self, after_requests: int, resource: str, update: int, insert: int) -> None:
+    def add_mutation(
+        self, after_requests: int, resource: str, update: int, insert: int, ids_above: int = 0
+    ) -> None:
         """Schedule a concurrent edit to fire after `after_requests` more /api/ requests."""
         if resource not in RESOURCES:
             raise ConfigError(f"unknown resource {resource!r}")
-        if min(after_requests, update, insert) < 0:
-            raise ConfigError("after_requests, update and insert must be >= 0")
+        if min(after_requests, update, insert, ids_above) < 0:
+            raise ConfigError("after_requests, update, insert and ids_above must be >= 0")
         if not RESOURCES[resource].timestamps and update:
             raise ConfigError(f"{resource} has no updated-at to bump")
         self.mutations.append(
-            Mutation(self.api_requests + after_requests, resource, update, insert)
+            Mutation(self.api_requests + after_requests, resource, update, insert, ids_above)
         )
 
     def apply_due_mutations(self) -> None:
@@ -106,7 +108,7 @@ class Emulator:
             table.touch(rid, stamp)
         spec = RESOURCES[mutation.resource]
         for _ in range(mutation.insert):
-            rid = table.new_id(rng)
+            rid = table.new_id(rng, mutation.ids_above)
             record = self.store.generator.record(spec, rid, stamp, stamp)
             if spec.timestamps:
                 record["updated-at"] = fmt(stamp)

@@ -131,9 +131,9 @@ class Table:
             yield rid, self.get(rid)
 
     # ---- writing -------------------------------------------------------------------------
-    def new_id(self, rng: random.Random) -> int:
-        """Above the current max, with a gap (Coupa's ids are not contiguous)."""
-        top = max(self.ids[-1] if self.ids else 0, self.deleted_top)
+    def new_id(self, rng: random.Random, above: int = 0) -> int:
+        """Above the current max (and `above`), with a gap (Coupa's ids are not contiguous)."""
+        top = max(self.ids[-1] if self.ids else 0, self.deleted_top, above)
         return top + rng.randint(1, 9)
 
     def new_line_id(self) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import math
+import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -44,6 +45,7 @@ from tap_coupa import checkpoints, deletions
 from tap_coupa.custom_fields import finish_row, source_fields
 from tap_coupa.embedded import source_keys
 from tap_coupa.output import flush_writer
+from tap_coupa.pages import array_rows
 from tap_coupa.pagination import KeysetPaginator, KeysetToken
 from tap_coupa.partitions import PartitionedReader, RangeBoard
 from tap_coupa.stats import StreamStats
@@ -70,6 +72,8 @@ class CoupaStream(RESTStream[KeysetToken]):
     #: The documented fields; discovery adds what an instance has beyond them.
     base_schema: ClassVar[dict[str, Any]]
     primary_keys: ClassVar[tuple[str, ...]] = ("id",)
+    #: The deletion sweep of the read in progress (tap_coupa.deletions.around), else None.
+    sweep: deletions.Sweep | None = None
     #: Records are already JSON-typed; skip the SDK's per-leaf conformance (46 % of its CPU).
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
@@ -83,6 +87,9 @@ class CoupaStream(RESTStream[KeysetToken]):
             registry[self.name] = self.stats
         #: The incremental window of the current sync, computed once (workers read it).
         self._window: dict[str, Any] | None = None
+        #: Coupa refused this stream's `fields=` (a field the catalog names that it lacks).
+        self._untrimmed = False
+        self._untrim_lock = threading.Lock()
 
     # -- where and how ------------------------------------------------------------------------
     @property
@@ -133,7 +140,7 @@ class CoupaStream(RESTStream[KeysetToken]):
             params = {"order_by": "id", "dir": "desc", "limit": 1, "fields": '["id"]'}
         else:
             params = keyset_page(token.after, upper_id=token.upper)
-            if self.fields_selector is not None:
+            if self.fields_selector is not None and not self._untrimmed:
                 params["fields"] = self.fields_selector
         params.update(self.filter_params)
         window = self._window
@@ -182,7 +189,9 @@ class CoupaStream(RESTStream[KeysetToken]):
     def validate_response(self, response: requests.Response) -> None:
         """Classify with the shared table (coupa_api.responses); 401 re-mints, 403 names scope."""
         self.stats.add(requests=1, throttled=int(response.status_code == 429))
-        self.coupa.check(response, what=f"Stream '{self.name}' (GET {self.path})", scope=self.scope)
+        what = f"Stream '{self.name}' (GET {self.path})"
+        self.coupa.check(response, what=what, scope=self.scope)
+        array_rows(response, what=what)  # a 2xx that is not a page is retried (tap_coupa.pages)
 
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
         """The page is a bare JSON array of records."""
@@ -201,14 +210,52 @@ class CoupaStream(RESTStream[KeysetToken]):
     ) -> tuple[list[dict[str, Any]], requests.Response]:
         """One page through the SDK's pipeline (safe to call from worker threads)."""
         prepared = self._prepare_request(context=context, page=KeysetPaginator(token))
-        response = self._send(prepared, context)
+        try:
+            response = self._send(prepared, context)
+        except CoupaFatalError as exc:
+            trimmed = not token.newest_first and "fields=" in str(prepared.url)
+            if not (trimmed and self._untrim(exc)):
+                raise
+            prepared = self._prepare_request(context=context, page=KeysetPaginator(token))
+            response = self._send(prepared, context)
         rows = list(self.parse_response(response))
         self.stats.add(pages=1, bytes=len(response.content))
         return rows, response
 
+    def _untrim(self, exc: CoupaFatalError) -> bool:
+        """Whether to retry untrimmed: Coupa answered 400 to this stream's `fields=`.
+
+        The catalog can name a field this tenant does not have (a catalog cached from another
+        tenant, a custom field since removed, a documented field the tenant's release lacks);
+        Coupa then refuses the whole request. Full records hold every selected field (the SDK
+        still drops deselected ones), so the run goes on untrimmed, with one warning.
+        """
+        if exc.status != 400:
+            return False
+        with self._untrim_lock:
+            if not self._untrimmed:
+                self._untrimmed = True
+                self.logger.warning(
+                    "Stream '%s': Coupa refused the trimmed request (%s); reading full records "
+                    "instead. The catalog names a field this tenant does not have: run "
+                    "discovery again (`--discover`) to trim requests again.",
+                    self.name,
+                    exc,
+                )
+        return True
+
     # -- reading ------------------------------------------------------------------------------
     def get_replication_key_signpost(self, context: Context | None = None) -> Any:
-        """No host-clock cap: `get_records` caps the bookmark at Coupa's clock instead."""
+        """No host-clock cap: `get_records` caps the bookmark at Coupa's clock instead.
+
+        singer-sdk's `Stream.sync` calls this first, before the stream's SCHEMA message: the
+        first stream of a run checks there that every selected collection answers
+        (TapCoupa.check_tenant), so a collection the tenant lacks stops the run before any
+        record.
+        """
+        check = getattr(self._tap, "check_tenant", None)
+        if check is not None:
+            check()
         return None
 
     def finalize_state_progress_markers(self, state: dict[str, Any] | None = None) -> None:
@@ -250,6 +297,13 @@ class CoupaStream(RESTStream[KeysetToken]):
     def _read(self, context: Context | None) -> Iterator[dict[str, Any]]:
         state = self.get_context_state(context)
         incremental = self.replication_key is not None
+        # Full-table streams resume too (by id, keyset cursors); not a sub-resource, whose one
+        # state entry covers the collections of every parent, nor a stream that announces
+        # table versions (singer-sdk's `emit_activate_version_messages`): a new version must
+        # carry every row, or a loader would drop the rows read before the interruption.
+        resumable = incremental or (
+            self.parent_stream_type is None and not self.emit_activate_version_messages
+        )
         if incremental:
             checkpoints.mark_resumable(state)
         self._window = None
@@ -257,7 +311,7 @@ class CoupaStream(RESTStream[KeysetToken]):
         query = checkpoints.fingerprint(
             self._window.get(f"{REPLICATION_KEY}[gt_or_eq]"), self.filter_params
         )
-        entry = checkpoints.resume_entry(state, query) if incremental else None
+        entry = checkpoints.resume_entry(state, query) if resumable else None
         first: list[dict[str, Any]] = []
         board: RangeBoard | None = None
         if entry is not None:
@@ -299,17 +353,19 @@ class CoupaStream(RESTStream[KeysetToken]):
                 self.stats.add(records=len(page.records))
                 known, done = board.progress()
                 self.stats.set_range(known=known, done=done)
-                if incremental:
+                # The cursors move only with a checkpoint, which also saves the ids the deletion
+                # sweep must keep: any STATE (the SDK's own, the one it writes on SIGTERM)
+                # then pairs cursors with the ids emitted before them.
+                if resumable and cadence.add(len(page.records)):
                     checkpoints.write_entry(
                         state,
                         query=query,
                         ranges=board.open_ranges(),
                         top=board.top,
                         signpost=signpost if isinstance(signpost, str) else None,
-                        emitted=cadence.emitted + len(page.records),
+                        emitted=cadence.emitted,
                     )
-                    if cadence.add(len(page.records)):
-                        self.checkpoint()
+                    self.checkpoint()
         finally:
             reader.close()
         checkpoints.close_entry(state)
@@ -359,6 +415,8 @@ class CoupaStream(RESTStream[KeysetToken]):
 
     def checkpoint(self) -> None:
         """Write a STATE now (the SDK writes one only when the stream ends)."""
+        if self.sweep is not None:
+            self.sweep.save(self.get_context_state(None))
         self.state_manager.is_flushed = False
         self._write_state_message()
 
@@ -376,7 +434,21 @@ class CoupaStream(RESTStream[KeysetToken]):
         That walk copied and scanned every nested object of every record (about a third of
         the tap's CPU per record) to remove nothing; `fields=` already trims the payload when
         the catalog deselects properties, and then the SDK's method runs unchanged.
+
+        A swept stream's deletion sweep is told the id of each record its first mapping
+        emits: the record as the warehouse receives it, after post-processing and filters.
         """
+        sweep = self.sweep
+        if sweep is None:
+            yield from self._record_messages(record)
+            return
+        primary, rid = self.stream_maps[0].stream_alias, record.get("id")
+        for message in self._record_messages(record):
+            if message.stream == primary:
+                sweep.saw(rid)
+            yield message
+
+    def _record_messages(self, record: dict[str, Any]) -> Generator[RecordMessage, None, None]:
         if not self._all_selected:
             yield from super()._generate_record_messages(record)
             return

@@ -24,6 +24,18 @@ SOURCE = "custom-fields"
 PREFIX = SOURCE + "__"
 
 
+def retype_custom_fields(schema: Schema, types: Mapping[str, Schema]) -> Schema:
+    """`schema` with each custom field typed as `types` says (one type across streams)."""
+    source = (schema.get("properties") or {}).get(SOURCE)
+    if not isinstance(source, dict):
+        return schema
+    fields: dict[str, Schema] = source.get("properties") or {}
+    for name in fields:
+        if name in types:
+            fields[name] = copy.deepcopy(types[name])
+    return schema
+
+
 def add_custom_columns(schema: Schema) -> Schema:
     """`schema` plus a top-level `custom-fields__<name>` for every custom field it types."""
     properties: dict[str, Schema] = schema.setdefault("properties", {})

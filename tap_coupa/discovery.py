@@ -9,19 +9,23 @@ types (decimals stay strings even when a sample happens to look numeric).
 
 from __future__ import annotations
 
-import copy
 import logging
 import re
-from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from coupa_api.client import CoupaClient
-from coupa_api.errors import CoupaAuthError, CoupaFatalError, CoupaScopeError
+from coupa_api.errors import (
+    CoupaAuthError,
+    CoupaFatalError,
+    CoupaRetriableError,
+    CoupaScopeError,
+)
 from coupa_api.query import PAGE_SIZE
-from tap_coupa import embedded
-from tap_coupa.custom_fields import add_custom_columns
-from tap_coupa.field_types import documented_types, harmonise, typed
+from tap_coupa import embedded, tenant
+from tap_coupa.custom_fields import SOURCE, add_custom_columns, retype_custom_fields
+from tap_coupa.field_types import documented_types, harmonise, tree_copy, typed
 from tap_coupa.subresources import SubResourceStream, sample_children
 
 Schema = dict[str, Any]
@@ -59,7 +63,7 @@ def extend_schema(
     `known` maps names other streams document to their types (tap_coupa.field_types), so a
     key keeps one type across streams even when this sample holds only nulls.
     """
-    schema = copy.deepcopy(base)
+    schema = tree_copy(base)
     rows = list(rows)
     if rows:
         _extend_object(schema, rows, known or {})
@@ -126,8 +130,9 @@ def _extend_object(
         values = [row.get(key) for row in rows if isinstance(row, Mapping)]
         declared = properties.get(key)
         if declared is None:
-            properties[key] = typed(key, values, known, infer(values, known))
-        elif "object" in _types(declared) and "properties" in declared:
+            # A documented type (another stream's stub) still gains the keys seen here.
+            declared = properties[key] = typed(key, values, known, infer(values, known))
+        if "object" in _types(declared) and "properties" in declared:
             _extend_object(declared, [v for v in values if isinstance(v, Mapping)], known)
         elif "array" in _types(declared) and isinstance(declared.get("items"), dict):
             nested = [i for v in values if isinstance(v, list) for i in v if isinstance(i, Mapping)]
@@ -149,15 +154,18 @@ def discover_schemas(
 ) -> dict[str, Schema]:
     """Schemas for every stream class, extended from samples of this instance.
 
-    A stream whose scope the client lacks keeps its static schema, with a warning: it cannot be
-    synced until the scope is granted, but the rest of the catalog is still useful. Every
-    column name gets one type across streams (tap_coupa.field_types) and, with
-    `custom_columns`, each custom field a column of its own (tap_coupa.custom_fields).
+    A stream this tenant cannot serve (its scope not granted, its module not licensed, no
+    such collection, server errors past the retries: tap_coupa.tenant) keeps its documented
+    schema, with one warning naming it and the streams read from it: it cannot be synced
+    as things are, but the rest of the catalog is still useful. Every column name gets one
+    type across streams (tap_coupa.field_types) and, with `custom_columns`, each custom field
+    a column of its own (tap_coupa.custom_fields).
     """
     streams = list(streams)
     known = documented_types(cls.base_schema for cls in streams)
     schemas: dict[str, Schema] = {}
     samples: dict[str, list[dict[str, Any]]] = {}
+    unavailable: dict[str, BaseException] = {}
     # Sample every stream at once: the run's rate controller paces the requests.
     with ThreadPoolExecutor(SAMPLE_WORKERS, thread_name_prefix="discovery") as pool:
         pending = {
@@ -171,16 +179,11 @@ def discover_schemas(
             for cls in streams
             if getattr(cls, "parent_stream_type", None) is None
         }
+        rows_of = {name: _outcome(future, name, unavailable) for name, future in pending.items()}
+    _refuse_if_nothing_answered(rows_of, unavailable)
     for cls in streams:
-        parent = getattr(cls, "parent_stream_type", None)
-        if parent is None:
-            try:
-                rows = pending[cls.name].result()
-            except CoupaScopeError as exc:
-                logger.warning(
-                    "Discovery of '%s' used its documented schema only: %s", cls.name, exc
-                )
-                rows = []
+        if getattr(cls, "parent_stream_type", None) is None:
+            rows = rows_of[cls.name] or []
             samples[cls.name] = rows
             schemas[cls.name] = extend_schema(cls.base_schema, rows, known)
     for cls in streams:
@@ -188,12 +191,110 @@ def discover_schemas(
         if parent is not None:
             parents = samples.get(parent.name, [])
             if issubclass(cls, SubResourceStream):
-                lines = sample_children(client, cls, parents, sample)
+                try:
+                    lines = sample_children(client, cls, parents, sample)
+                except (CoupaFatalError, CoupaRetriableError) as exc:
+                    if tenant.lack_of(exc) is None:
+                        raise
+                    unavailable[cls.name] = exc
+                    lines = []
             else:
                 lines = [line for row in parents for line in embedded.elements(cls, row)]
+            samples[cls.name] = lines
             schemas[cls.name] = extend_schema(cls.base_schema, lines, known)
+    _warn_unavailable(streams, unavailable, logger)
+    custom = custom_field_types(samples.values(), known)
     for name, schema in schemas.items():
         harmonise(schema)
+        retype_custom_fields(schema, custom)
         if custom_columns:
             schemas[name] = add_custom_columns(schema)
     return schemas
+
+
+def _outcome(
+    future: Future[list[dict[str, Any]]], name: str, unavailable: dict[str, BaseException]
+) -> list[dict[str, Any]] | None:
+    """The sample, or None (noted in `unavailable`) when the tenant cannot serve it."""
+    try:
+        return future.result()
+    except (CoupaFatalError, CoupaRetriableError) as exc:
+        if tenant.lack_of(exc) is None:
+            raise
+        unavailable[name] = exc
+        return None
+
+
+def _refuse_if_nothing_answered(
+    rows_of: Mapping[str, list[dict[str, Any]] | None], unavailable: Mapping[str, BaseException]
+) -> None:
+    """No collection at all answered, and not for want of scopes: `base_url` or Coupa is wrong.
+
+    One collection a tenant lacks is a tenant difference; every one of them missing or failing
+    is an instance that is not there (a `base_url` pointing at another server, an outage), and
+    a catalog of documented schemas only would hide it.
+    """
+    if any(rows is not None for rows in rows_of.values()):
+        return
+    broken = [
+        (name, exc)
+        for name, exc in unavailable.items()
+        if tenant.lack_of(exc) is not tenant.Lack.FORBIDDEN
+    ]
+    if broken:
+        name, exc = broken[0]
+        msg = (
+            f"Discovery could not sample any of the {len(rows_of)} collections: "
+            f"{len(broken)} answered 404 or server errors (e.g. '{name}': {exc}). Check that "
+            "`base_url` is your Coupa instance and that it is up, then run again."
+        )
+        raise CoupaFatalError(msg)
+
+
+def _warn_unavailable(
+    streams: Sequence[Any], unavailable: Mapping[str, BaseException], logger: logging.Logger
+) -> None:
+    """One warning per collection this tenant cannot serve, naming every stream read from it."""
+    for cls in streams:
+        exc = unavailable.get(cls.name)
+        lack = tenant.lack_of(exc) if exc is not None else None
+        if exc is None or lack is None:
+            continue
+        below = [c.name for c in streams if c.name not in unavailable and _reads_from(c, cls)]
+        also = f" (and {', '.join(below)}, read from it)" if below else ""
+        logger.warning(
+            "Discovery kept the documented schema of '%s'%s: %s. A run that selects it stops "
+            "before reading anything.",
+            cls.name,
+            also,
+            tenant.what_happened(lack, exc),
+        )
+
+
+def _reads_from(cls: Any, source: Any) -> bool:
+    """`cls` is a line, array or sub-resource stream below `source`."""
+    parent = getattr(cls, "parent_stream_type", None)
+    while parent is not None:
+        if parent is source:
+            return True
+        parent = getattr(parent, "parent_stream_type", None)
+    return False
+
+
+def custom_field_types(
+    samples: Iterable[list[dict[str, Any]]], known: Mapping[str, Schema]
+) -> dict[str, Schema]:
+    """One type per custom field name, from its values in every stream's sample at once.
+
+    Typed per stream, a field rarely filled on one object (all nulls: a string) or holding a
+    lookup value there (an object) got another type than on the next stream, so the same
+    `custom-fields__<name>` column differed between tables.
+    """
+    values: dict[str, list[Any]] = {}
+    for rows in samples:
+        for row in rows:
+            fields = row.get(SOURCE)
+            if isinstance(fields, Mapping):
+                for name, value in fields.items():
+                    values.setdefault(name, []).append(value)
+    return {name: typed(name, seen, known, infer(seen, known)) for name, seen in values.items()}

@@ -20,9 +20,11 @@ from tap_coupa.client import REPLICATION_KEY, CoupaStream, IncrementalCoupaStrea
 from tap_coupa.schemas._fragments import DATETIME, record
 
 SETTING = "extra_streams"
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-_PATH = re.compile(r"^/api(/[A-Za-z0-9_-]+)+$")
-_SCOPE = re.compile(r"^core(\.[a-z_]+)+\.(read|read_write)$")
+#: Matched with `fullmatch`: `$` in `match` also accepts a trailing newline ("audits\n"), which
+#: would become a table name, a requested path or a scope with a newline in it.
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+_PATH = re.compile(r"/api(/[A-Za-z0-9_-]+)+")
+_SCOPE = re.compile(r"core(\.[a-z_]+)+\.(read|read_write)")
 
 EXTRA_STREAMS_PROPERTY = th.Property(
     SETTING,
@@ -46,6 +48,13 @@ EXTRA_STREAMS_PROPERTY = th.Property(
 )
 
 
+def _spaces(value: Any) -> str:
+    """A hint when the only problem may be invisible: a newline or space at either end."""
+    if isinstance(value, str) and value != value.strip():
+        return " (it starts or ends with a newline or a space: remove it)"
+    return ""
+
+
 def _entry_problems(i: int, entry: Any, builtin: Collection[str], seen: set[str]) -> list[str]:
     where = f"`{SETTING}[{i}]`"
     if not isinstance(entry, Mapping):
@@ -53,10 +62,10 @@ def _entry_problems(i: int, entry: Any, builtin: Collection[str], seen: set[str]
     problems: list[str] = []
     name = entry.get("name")
     label = f"{where} ({name!r})" if isinstance(name, str) else where
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         problems.append(
-            f"{where} has name {name!r}; give lower-case letters, digits and underscores, "
-            "starting with a letter (it becomes the table name)."
+            f"{where} has name {name!r}{_spaces(name)}; give lower-case letters, digits and "
+            "underscores, starting with a letter (it becomes the table name)."
         )
     elif name in builtin:
         problems.append(
@@ -68,16 +77,16 @@ def _entry_problems(i: int, entry: Any, builtin: Collection[str], seen: set[str]
     else:
         seen.add(name)
     path = entry.get("path")
-    if not isinstance(path, str) or not _PATH.match(path):
+    if not isinstance(path, str) or not _PATH.fullmatch(path):
         problems.append(
-            f"{label} has path {path!r}; give the collection's path under /api/ without query "
-            "string or placeholders, e.g. /api/custom_objects/7/object_instances."
+            f"{label} has path {path!r}{_spaces(path)}; give the collection's path under /api/ "
+            "without query string or placeholders, e.g. /api/custom_objects/7/object_instances."
         )
     scope = entry.get("scope")
-    if not isinstance(scope, str) or not _SCOPE.match(scope):
+    if not isinstance(scope, str) or not _SCOPE.fullmatch(scope):
         problems.append(
-            f"{label} has scope {scope!r}; give the Coupa read scope of that collection, "
-            "e.g. core.common.read (custom objects)."
+            f"{label} has scope {scope!r}{_spaces(scope)}; give the Coupa read scope of that "
+            "collection, e.g. core.common.read (custom objects)."
         )
     keys = entry.get("primary_keys", ["id"])
     if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys):

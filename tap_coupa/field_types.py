@@ -19,9 +19,10 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar, cast
 
 Schema = dict[str, Any]
+_T = TypeVar("_T")
 
 #: Types Coupa documents for names that would otherwise differ between streams. `tax-rate` and
 #: `discount-percent` are floats in Coupa's JSON (decimals are strings, these are not);
@@ -40,6 +41,21 @@ CANONICAL: dict[str, Schema] = {
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DATE_NAME = re.compile(r"(^|-)(date|at)$")
+
+
+def tree_copy(schema: _T) -> _T:
+    """A deep copy in which no two places share an object.
+
+    `copy.deepcopy` keeps an object shared where the original shares it: the static schemas
+    reuse fragments (`ID_NAME` is a commodity, a department and an account type), so keys
+    discovery added to one stub appeared in the others, and a parent read only for its lines
+    asked Coupa for `commodity.active`, which Coupa does not have (issue 15).
+    """
+    if isinstance(schema, dict):
+        return cast("_T", {key: tree_copy(value) for key, value in schema.items()})
+    if isinstance(schema, list):
+        return cast("_T", [tree_copy(value) for value in schema])
+    return schema
 
 
 def documented_types(base_schemas: Iterable[Mapping[str, Any]]) -> dict[str, Schema]:
@@ -65,10 +81,10 @@ def harmonise(schema: Schema) -> Schema:
 def typed(name: str, values: list[Any], known: Mapping[str, Schema], inferred: Schema) -> Schema:
     """The schema of an undocumented key: canonical, documented elsewhere, date-like, inferred."""
     if name in CANONICAL:
-        return copy.deepcopy(CANONICAL[name])
+        return tree_copy(CANONICAL[name])
     documented = known.get(name)
     if documented is not None and all(fits(value, documented) for value in values):
-        return copy.deepcopy(documented)
+        return tree_copy(documented)
     if DATE_NAME.search(name) and inferred.get("type") == ["string", "null"]:
         strings = [value for value in values if value is not None]
         if all(isinstance(v, str) and DATE.match(v) for v in strings) and strings:

@@ -100,7 +100,12 @@ class EmbeddedLinesStream(CoupaStream):
             self._schema_sent = True
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """The lines the parent buffered for the page just written."""
+        """The lines the parent buffered for the page just written.
+
+        The SDK writes a STATE at the end of every child sync, which here is every page: the
+        lines' state goes out with the parent's instead, at the run's cadence
+        (tap_coupa.checkpoints), and at the end of the stream.
+        """
         if self.feed is None:
             return
         state = self.get_context_state(context)
@@ -110,6 +115,7 @@ class EmbeddedLinesStream(CoupaStream):
         lines = self.feed.take(self)
         self.stats.add(records=len(lines))
         yield from lines
+        self.state_manager.is_flushed = True
 
     def post_process(
         self, row: dict[str, Any], context: Context | None = None

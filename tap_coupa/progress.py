@@ -248,7 +248,19 @@ class ProgressReporter:
             f"{wall:>8.1f}"
         )
         heading = "tap-coupa run summary (the total also counts token and discovery requests):"
-        return heading + "\n" + "\n".join("  " + line for line in table)
+        return heading + "\n" + "\n".join("  " + line for line in [*table, *self.skips()])
+
+    def skips(self) -> list[str]:
+        """Parents deleted mid-run whose sub-resource rows were skipped (tap_coupa.subresources)."""
+        lines = []
+        for stream_stats in self.stats.values():
+            snap = stream_stats.snapshot()
+            if snap.skipped:
+                lines.append(
+                    f"{snap.stream}: {snap.skipped:,} parent record(s) deleted during the run, "
+                    "their rows skipped (Coupa answered 404; see the log for their ids)"
+                )
+        return lines
 
     def finish(self) -> None:
         """Stop the lines and write the summary, once."""

@@ -8,6 +8,13 @@ from typing import Any
 
 from singer_sdk import typing as th
 
+from coupa_api.numeric_settings import (
+    LOOKBACK_WINDOW,
+    PROGRESS_INTERVAL,
+    TAP_MAX_CONCURRENCY,
+    TAP_NUMBERS,
+    number_problems,
+)
 from coupa_api.query import filter_key_problem
 
 #: Parameters the tap sets itself; a per-stream filter may not override them.
@@ -24,25 +31,26 @@ TAP_PROPERTIES: tuple[th.Property[Any], ...] = (
     ),
     th.Property(
         "lookback_window",
-        th.IntegerType,
+        LOOKBACK_WINDOW.json_type(),
         default=0,
         title="Lookback window (s)",
         description=(
             "Re-read this many seconds before the bookmark on every incremental run. Coupa can "
             "publish an update with an updated-at slightly in the past (Fivetran added a 7-day "
-            "lookback for purchase orders); re-read rows are duplicates a merge key absorbs."
+            "lookback for purchase orders); re-read rows are duplicates a merge key absorbs "
+            f"({LOOKBACK_WINDOW.range_text}, i.e. up to 365 days)."
         ),
     ),
     th.Property(
         "max_concurrency",
-        th.IntegerType,
+        TAP_MAX_CONCURRENCY.json_type(),
         default=8,
         title="Concurrent requests per stream",
         description=(
             "Id ranges of one stream read at the same time (work-stealing keyset partitions). "
             "The run's rate controller (`max_requests_per_second`) still paces every request, "
             "so more workers hide slow pages without exceeding Coupa's limit. 1 reads one page "
-            "at a time."
+            f"at a time ({TAP_MAX_CONCURRENCY.range_text})."
         ),
     ),
     th.Property(
@@ -58,13 +66,14 @@ TAP_PROPERTIES: tuple[th.Property[Any], ...] = (
     ),
     th.Property(
         "progress_interval",
-        th.IntegerType,
+        PROGRESS_INTERVAL.json_type(),
         default=10,
         title="Progress interval (s)",
         description=(
             "Every this many seconds, one log line per stream being read: running total, pages, "
             "requests/s, 429s, retries and, once the id range is known, percent done and ETA. "
-            "0 turns the lines off; the end-of-run summary table is always written."
+            "0 turns the lines off; the end-of-run summary table is always written "
+            f"({PROGRESS_INTERVAL.range_text})."
         ),
     ),
     th.Property(
@@ -78,9 +87,12 @@ TAP_PROPERTIES: tuple[th.Property[Any], ...] = (
     ),
     th.Property(
         "detect_deletes",
+        # oneOf, not anyOf: singer-sdk 0.54 makes an optional anyOf nullable by appending the
+        # bare string "null" to it, which jsonschema then fails on (a traceback, not a sentence)
+        # for any value of the wrong type; oneOf gets a proper {"type": "null"}.
         th.CustomType(
             {
-                "anyOf": [
+                "oneOf": [
                     {"type": "array", "items": {"type": "string"}},
                     {"type": "object", "additionalProperties": {"type": "boolean"}},
                 ]
@@ -94,6 +106,15 @@ TAP_PROPERTIES: tuple[th.Property[Any], ...] = (
         ),
     ),
 )
+
+
+#: The sentence for a `detect_deletes` of the wrong shape (its schema is an anyOf).
+SHAPE_HINTS = {
+    "detect_deletes": (
+        'a list of stream names, e.g. ["expense_reports"], or an object of stream name to '
+        'true/false, e.g. {"expense_reports": true}'
+    ),
+}
 
 
 def tap_problems(config: Mapping[str, Any], stream_names: Collection[str]) -> list[str]:
@@ -137,26 +158,5 @@ def tap_problems(config: Mapping[str, Any], stream_names: Collection[str]) -> li
 
 
 def _number_problems(config: Mapping[str, Any]) -> list[str]:
-    """One sentence per numeric tap setting out of its range."""
-    problems: list[str] = []
-    lookback = config.get("lookback_window")
-    if lookback is not None and (not isinstance(lookback, int) or lookback < 0):
-        problems.append(
-            f"`lookback_window` is {lookback!r}; give a whole number of seconds, 0 or more."
-        )
-    workers = config.get("max_concurrency")
-    if workers is not None and (
-        not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 64
-    ):
-        problems.append(
-            f"`max_concurrency` is {workers!r}; give a whole number from 1 to 64 (default 8)."
-        )
-    interval = config.get("progress_interval")
-    if interval is not None and (
-        not isinstance(interval, int) or isinstance(interval, bool) or interval < 0
-    ):
-        problems.append(
-            f"`progress_interval` is {interval!r}; give whole seconds between progress lines "
-            "(e.g. 10), or 0 to turn them off."
-        )
-    return problems
+    """One sentence per numeric tap setting that is not a number in its range."""
+    return number_problems(config, TAP_NUMBERS)

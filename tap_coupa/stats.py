@@ -24,6 +24,8 @@ class StreamProgress:
     throttled: int
     retries: int
     bytes: int
+    #: Parents deleted between their page and this sub-resource's read (their rows skipped).
+    skipped: int
     #: Size of the id range being read (highest id - lowest id), None until it is known or for
     #: streams read in one pass.
     ids_known: int | None
@@ -51,6 +53,7 @@ class StreamStats:
     throttled: int = 0
     retries: int = 0
     bytes: int = 0
+    skipped: int = 0
     ids_known: int | None = None
     ids_done: int = 0
     started: float | None = None
@@ -66,6 +69,7 @@ class StreamStats:
         throttled: int = 0,
         retries: int = 0,
         bytes: int = 0,
+        skipped: int = 0,
     ) -> None:
         """Add to the counters (any thread)."""
         with self._lock:
@@ -77,6 +81,7 @@ class StreamStats:
             self.throttled += throttled
             self.retries += retries
             self.bytes += bytes
+            self.skipped += skipped
 
     def set_range(self, *, known: int | None, done: int) -> None:
         """Record the id range's size and how much of it is done."""
@@ -102,6 +107,7 @@ class StreamStats:
                 throttled=self.throttled,
                 retries=self.retries,
                 bytes=self.bytes,
+                skipped=self.skipped,
                 ids_known=self.ids_known,
                 ids_done=self.ids_done,
                 started=self.started,

@@ -13,7 +13,10 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from typing_extensions import override
+
 from coupa_api.errors import CoupaFatalError, CoupaScopeError
+from tap_coupa import tenant
 from tap_coupa.client import CoupaStream
 
 if TYPE_CHECKING:
@@ -51,6 +54,53 @@ class SubResourceStream(CoupaStream):
             super()._write_schema_message()
             self._schema_sent = True
 
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """One parent's collection; skipped (and counted) when the parent was just deleted.
+
+        A parent read on its page can be deleted before its sub-resource is read; Coupa then
+        answers 404. That is confirmed with one request for the parent itself before the
+        parent is skipped: a 404 for a parent that still exists means this tenant has no such
+        collection, and the run stops with a sentence rather than skip every parent.
+        The SDK writes a STATE at the end of every child sync, i.e. once per parent record;
+        this stream's state goes out with its parent's instead, at the run's cadence
+        (tap_coupa.checkpoints).
+        """
+        try:
+            yield from super().get_records(context)
+        except CoupaFatalError as exc:
+            if exc.status != 404 or isinstance(exc, CoupaScopeError) or context is None:
+                raise
+            self._skip_vanished_parent(context[self.context_key()], exc)
+        self.state_manager.is_flushed = True
+
+    def _skip_vanished_parent(self, parent_id: Any, exc: CoupaFatalError) -> None:
+        # `/api/suppliers/{supplier_id}/addresses` -> the parent's `/api/suppliers` and name.
+        collection = self.path.split("/{", 1)[0]
+        parent = collection.removeprefix("/api/")
+        scope = str(getattr(self.parent_stream_type, "scope", self.scope))
+        if tenant.parent_exists(self.coupa, collection, parent_id, scope):
+            path = self.path.replace("{" + self.context_key() + "}", str(parent_id))
+            found = tenant.Unavailable(
+                tenant.Probe(path, self.scope, (self.name,)), tenant.Lack.MISSING, exc
+            )
+            then = f"({parent} {parent_id} exists, so this 404 is not a deletion.)"
+            raise CoupaFatalError(
+                tenant.unavailable_message([found], self.coupa.client_id, then=then),
+                status=404,
+            ) from exc
+        self.stats.add(skipped=1)
+        self.logger.info(
+            "Stream '%s': %s record %s was deleted after its page was read (GET %s/%s answered "
+            "404); its %s were skipped.",
+            self.name,
+            parent,
+            parent_id,
+            collection,
+            parent_id,
+            self.name,
+        )
+
     def post_process(
         self, row: dict[str, Any], context: Context | None = None
     ) -> dict[str, Any] | None:
@@ -86,19 +136,26 @@ def sample_children(
     """Discovery's sample of a sub-resource: the collection of the first parents that have one.
 
     Parents without records (a supplier with no remit-to address) cost one request each, so
-    at most SAMPLE_PARENTS are tried.
+    at most SAMPLE_PARENTS are tried. A 404 may be a parent deleted since it was sampled: the
+    next one is tried; when every one tried answers 404 the collection is missing on this
+    tenant, and that 404 (like a 403) is raised for discovery to report (tap_coupa.tenant).
     """
     key = cls.context_key()
-    for parent in [p for p in parents if "id" in p][:SAMPLE_PARENTS]:
+    missing: CoupaFatalError | None = None
+    answered = False
+    tried = [p for p in parents if "id" in p][:SAMPLE_PARENTS]
+    for parent in tried:
         path = "/api/" + (cls.resource or "").replace("{" + key + "}", str(parent["id"]))
         try:
             rows = sample(client, path, cls.scope, ordered_by_update=False)
-        except CoupaScopeError:
-            return []  # not granted: the documented schema, as for any stream
         except CoupaFatalError as exc:
-            if exc.status != 404:  # the parent went away since it was sampled
+            if exc.status != 404 or isinstance(exc, CoupaScopeError):
                 raise
+            missing = exc
             continue
         if rows:
             return rows
+        answered = True
+    if missing is not None and not answered:
+        raise missing
     return []

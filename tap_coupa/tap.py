@@ -15,12 +15,15 @@ from singer_sdk.helpers.capabilities import (
     PluginCapabilities,
     TapCapabilities,
 )
+from typing_extensions import override
 
 from coupa_api.cli import CoupaPluginMixin, explain_errors
 from coupa_api.client import CoupaClient
+from coupa_api.numeric_settings import CONNECTION_NUMBERS, TAP_NUMBERS
 from coupa_api.scopecheck import SCOPES_TEST
 from coupa_api.settings import CONNECTION_PROPERTIES, connection_problems
-from tap_coupa import connection_check, deletions
+from coupa_api.singer_files import MELTANO_STATE_KEY, state_problem, unwrap_meltano_state
+from tap_coupa import connection_check, deletions, tenant
 from tap_coupa.client import CoupaStream
 from tap_coupa.discovery import discover_schemas
 from tap_coupa.extra_streams import (
@@ -30,7 +33,8 @@ from tap_coupa.extra_streams import (
 )
 from tap_coupa.output import BufferedMsgSpecWriter
 from tap_coupa.progress import ProgressReporter, quiet_per_request_metrics
-from tap_coupa.settings import TAP_PROPERTIES, tap_problems
+from tap_coupa.settings import SHAPE_HINTS, TAP_PROPERTIES, tap_problems
+from tap_coupa.state_input import foreign_bookmarks
 from tap_coupa.stats import StreamStats
 from tap_coupa.streams import STREAMS
 from tap_coupa.streams.catalog_doc import streams_markdown
@@ -43,6 +47,8 @@ class TapCoupa(CoupaPluginMixin, Tap):
     config_jsonschema = th.PropertiesList(
         *CONNECTION_PROPERTIES, *TAP_PROPERTIES, EXTRA_STREAMS_PROPERTY
     ).to_dict()
+    numeric_settings = (*CONNECTION_NUMBERS, *TAP_NUMBERS)
+    shape_hints = SHAPE_HINTS
     #: Discovery samples the instance (custom fields differ per tenant), so it needs config.
     dynamic_catalog = True
     #: msgspec instead of simplejson (the SDK's default writer is a third of the tap's CPU),
@@ -58,6 +64,9 @@ class TapCoupa(CoupaPluginMixin, Tap):
         PluginCapabilities.FLATTENING,
         PluginCapabilities.STRUCTURED_LOGGING,
     ]
+
+    #: The tenant check ran (check_tenant): once per run.
+    _tenant_checked = False
 
     @cached_property
     def coupa(self) -> CoupaClient:
@@ -94,6 +103,17 @@ class TapCoupa(CoupaPluginMixin, Tap):
             }
         )
 
+    def check_tenant(self) -> None:
+        """Once per run, before the first SCHEMA: every selected collection answers.
+
+        Called from the first stream's sync (CoupaStream.get_replication_key_signpost, which
+        singer-sdk's final `Stream.sync` calls before anything else it writes): a collection
+        this tenant lacks stops the run before any record (tap_coupa.tenant).
+        """
+        if not self._tenant_checked:
+            self._tenant_checked = True
+            tenant.check_selected(self.coupa, list(self.streams.values()))
+
     def check_config(self) -> None:
         """Raise one ConfigValidationError listing every setting that cannot work."""
         problems = connection_problems(self.config)
@@ -106,6 +126,28 @@ class TapCoupa(CoupaPluginMixin, Tap):
             msg = "tap-coupa settings need attention"
             raise ConfigValidationError(msg, errors=problems)
 
+    @override
+    def load_state(self, state: dict[str, Any]) -> None:
+        """The SDK's, after unwrapping Meltano's form and dropping other taps' bookmarks."""
+        state, wrapped = unwrap_meltano_state(state)
+        if wrapped:
+            self.logger.info(
+                'The input state is in Meltano\'s wrapped form ({"%s": ...}, as `meltano '
+                "state get` prints it); reading the Singer state inside it.",
+                MELTANO_STATE_KEY,
+            )
+        if problem := state_problem(state, "The input state"):
+            raise ConfigValidationError(problem, errors=[problem])
+        keys = [
+            (cls.name, getattr(cls, "replication_key", None))  # type: ignore[misc]
+            for cls in self.all_stream_classes
+        ]
+        classes = [(str(name), key if isinstance(key, str) else None) for name, key in keys]
+        state, warning = foreign_bookmarks(state, classes)
+        if warning:
+            self.logger.warning("%s", warning)
+        super().load_state(state)
+
     def discover_streams(self) -> list[CoupaStream]:
         """Streams with the input catalog's schemas, or schemas discovered from the instance."""
         self.check_config()
@@ -113,6 +155,13 @@ class TapCoupa(CoupaPluginMixin, Tap):
         catalog = self.input_catalog
         if catalog is not None:
             schemas = {entry.tap_stream_id: entry.schema.to_dict() for entry in catalog.streams}
+            if not any(entry.metadata.resolve_selection()[()] for entry in catalog.streams):
+                self.logger.warning(
+                    "The catalog selects no stream, so this run reads nothing. Mark the streams "
+                    'to read with `"selected": true` in their metadata (under Meltano: `meltano '
+                    "select tap-coupa <stream> '*'`), or leave --catalog out to read every "
+                    "stream."
+                )
         else:
             schemas = discover_schemas(
                 self.coupa,

@@ -9,6 +9,7 @@ from typing import Any
 from singer_sdk import typing as th
 
 from coupa_api import scopes
+from coupa_api.numeric_settings import TARGET_MAX_CONCURRENCY, TARGET_NUMBERS, number_problems
 
 #: What a write run needs: find invoices, create and update them, and (dry run) resolve
 #: references. Submit is covered by core.invoice.write / .create.
@@ -76,14 +77,15 @@ TARGET_PROPERTIES: tuple[th.Property[Any], ...] = (
     ),
     th.Property(
         "max_concurrency",
-        th.IntegerType,
+        TARGET_MAX_CONCURRENCY.json_type(),
         default=8,
         title="Concurrent writers",
         description=(
             "Invoices written at the same time (look-ups go 50 invoices per request). Every "
             "request still goes through the one rate limiter, so this only fills the request "
             "budget; records of the same invoice are applied in input order and STATE is "
-            "emitted only after every record before it. 1 writes one invoice at a time."
+            "emitted only after every record before it. 1 writes one invoice at a time "
+            f"({TARGET_MAX_CONCURRENCY.range_text})."
         ),
     ),
     th.Property(
@@ -109,12 +111,7 @@ def target_problems(config: Mapping[str, Any]) -> list[str]:
         value = config.get(key)
         if value is not None and not isinstance(value, bool):
             problems.append(f"`{key}` is {value!r}; write true or false.")
-    concurrency = config.get("max_concurrency")
-    whole = isinstance(concurrency, int) and not isinstance(concurrency, bool)
-    if concurrency is not None and not (whole and 1 <= concurrency <= 64):
-        problems.append(
-            f"`max_concurrency` is {concurrency!r}; write a whole number from 1 to 64 (default 8)."
-        )
+    problems += number_problems(config, TARGET_NUMBERS)
     choice = config.get("on_unsupported_stream")
     if choice is not None and choice not in UNSUPPORTED_STREAM_CHOICES:
         problems.append(

@@ -22,6 +22,7 @@ from coupa_api.cli import CoupaPluginMixin, explain_errors
 from coupa_api.client import CoupaClient
 from coupa_api.errors import CoupaError
 from coupa_api.exitcodes import ExitCode
+from coupa_api.numeric_settings import CONNECTION_NUMBERS, TARGET_NUMBERS
 from coupa_api.settings import CONNECTION_PROPERTIES, connection_problems
 from target_coupa import connection_check
 from target_coupa.outcomes import Outcome, OutcomeLedger, RecordOutcome
@@ -79,6 +80,7 @@ class TargetCoupa(CoupaPluginMixin, Target):
         PluginCapabilities.STRUCTURED_LOGGING,
         TargetCapabilities.VALIDATE_RECORDS,
     ]
+    numeric_settings = (*CONNECTION_NUMBERS, *TARGET_NUMBERS)
     #: Built-in settings that mean nothing here: every invoice is upserted on its own.
     IGNORED_BUILTIN_SETTINGS: ClassVar[tuple[str, ...]] = ("load_method", "batch_size_rows")
 

@@ -1,26 +1,47 @@
-"""Every shell block in README.md and docs/*.md runs, so no documented command can rot.
+"""Every shell block in README.md and docs/*.md runs, and every output they show is compared.
 
 The blocks (```bash, ```sh, ```shell, ```console) are collected when the tests are collected, one
 test per block, in reading order: README.md first, then docs/*.md by name. New blocks are picked
-up without touching this file. They run in a scratch copy of the repository (its `.venv` is the
-real one, linked; Meltano installs its own plugins there; state, logs and DuckDB file stay in the
-copy), with `.venv/bin` first on PATH as after `source .venv/bin/activate`.
+up without touching this file. They run in a scratch copy of the repository (its `.venv` and
+`.venv-orchestrator` are the real ones, linked; Meltano installs its own plugins there; state,
+logs and DuckDB file stay in the copy), with `.venv/bin` first on PATH as after
+`source .venv/bin/activate`, stderr merged into stdout and Python unbuffered.
+
+Outputs. In a ```console block, the lines after a `$ command` (up to the next `$`) are what that
+command prints, stdout and stderr together, and the test compares them with what it printed.
+A command shown without output is run, not compared. The comparison ignores blank lines,
+leading and trailing spaces and the width of runs of spaces (tables line up differently when a
+number grows), and reads these placeholders for what varies from run to run (docs/docs-tests.md):
+
+- `...` alone on a line: any number of lines, none included;
+- `...` inside a line, or `<text>`: any text on that line;
+- `<n>`: a number (`7`, `+16`, `3,935`, `12.5`); `<seconds>`: the same, for a duration;
+- `<size>`: a byte size (`25.4 MB`, `0 B`); `<timestamp>`: `2026-12-01 14:48:15` (also with `T`,
+  fractions and an offset); `<url>`: an http(s) URL; `<path>`: one word without spaces.
+
+Everything else must match exactly, so a changed message or number fails the test with the
+documented text, the actual output (ports put back to the documented ones, ready to paste) and
+the first documented line that does not match. ```text and bare ``` blocks are never run: they
+must not show numbers (use placeholders, or run the command in a ```console block) unless marked
+`<!-- docs-test: not-output REASON -->` (a file tree, a format).
 
 An HTML comment right above a block changes how it runs:
 
 - `<!-- needs: real-coupa -->`: it needs a real Coupa instance; listed as skipped with that reason.
 - `<!-- docs-test: skip REASON -->`: not run, listed as skipped with REASON.
 - `<!-- docs-test: background -->`: a server (the emulator); started in the background, waited
-  for until it prints its URL, stopped when the document ends.
+  for until it prints its URL (and the lines the block shows, which are compared), stopped when
+  the document ends.
 - `<!-- docs-test: fails -->`: shows an error on purpose; it must exit non-zero.
 - `<!-- docs-test: expect REGEX -->`: its output must match REGEX (what the doc promises);
   repeat the comment for several.
 - `<!-- docs-test: timeout SECONDS -->`: more time than the default 240 s.
 
-Each document gets a free port in place of the documented 8080 (in its blocks and in the copy's
-`meltano.yml`), so runs never collide, and the copy's `meltano.yml` is restored between
-documents. `python3 tasks.py test` is this suite, so it is not run from here, and
-`python3 tasks.py demo` without options runs once per session (the first document that shows it).
+Each document gets a free port in place of the documented 8080 and 8081 (in its blocks, in the
+outputs they show and in the copy's `meltano.yml`), so runs never collide, and the copy's
+`meltano.yml` is restored between documents. `python3 tasks.py test` is this suite, so it is
+not run from here, and `python3 tasks.py demo` without options runs once per session (the first
+document that shows it; a later document's output for it is not compared).
 """
 
 # ruff: noqa: S603 - runs documented commands from this repository's own docs
@@ -49,7 +70,8 @@ pytestmark = [pytest.mark.meltano]
 ROOT = tasks.ROOT
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SHELL_LANGUAGES = {"bash", "sh", "shell", "console"}
-DOCUMENTED_PORT = "8080"
+DOCUMENTED_PORTS = ("8080", "8081")
+PORT_PATTERN = re.compile(r"\b(?:8080|8081)\b")
 DEFAULT_TIMEOUT_S = 240
 BASH = shutil.which("bash") or "/bin/bash"
 BACKGROUND_START_S = 60
@@ -58,6 +80,8 @@ NOT_RUN = (re.compile(r"^python3 tasks\.py test\b"),)
 #: Commands run once per session: the second document showing them reuses the first run.
 ONCE = {"python3 tasks.py demo"}
 
+STEP_MARKER = "@@docs-test step %d@@"
+STEP_LINE = re.compile(r"@@docs-test step (\d+)@@")
 FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<lang>[\w+-]*)")
 MARKER = re.compile(r"^\s*<!--\s*(?P<body>.*?)\s*-->\s*$")
 URL = re.compile(r"https?://127\.0\.0\.1:\d+")
@@ -98,19 +122,104 @@ class Block:
 
     def commands(self) -> list[str]:
         """The shell lines: `$ ` lines (and their continuations) of a console block, else all."""
+        return [line for step in self.steps() for line in step.command]
+
+    def steps(self) -> list[Step]:
+        """Each command with the output shown under it (a console block's), in order."""
         lines = self.text.splitlines()
         if self.language != "console":
-            return lines
-        kept: list[str] = []
+            return [Step(lines, [])] if lines else []
+        steps: list[Step] = []
         continuing = False
         for line in lines:
             if line.startswith("$ "):
-                kept.append(line[2:])
+                steps.append(Step([line[2:]], []))
                 continuing = line.rstrip().endswith("\\")
             elif continuing:
-                kept.append(line)
+                steps[-1].command.append(line)
                 continuing = line.rstrip().endswith("\\")
-        return kept
+            elif steps:
+                steps[-1].expected.append(line)
+        return steps
+
+
+@dataclass
+class Step:
+    """One command of a block and the output the document shows for it (may be none)."""
+
+    command: list[str]
+    expected: list[str]
+
+
+#: What each placeholder of a shown output matches (the module docstring lists them).
+PLACEHOLDERS = {
+    "<n>": r"[+-]?\d[\d,]*(?:\.\d+)?",
+    "<seconds>": r"\d[\d,]*(?:\.\d+)?",
+    "<size>": r"\d[\d,]*(?:\.\d+)? [KMGT]?B",
+    "<timestamp>": r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?",
+    "<url>": r"https?://[^\s'\"<>]+",
+    "<path>": r"\S+",
+    "<text>": r".*?",
+    "...": r".*?",
+}
+PLACEHOLDER = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS) + r"|[ \t]+")
+SKIP_LINES = "..."
+
+
+def line_pattern(line: str) -> str:
+    """One documented output line as a regex: placeholders, flexible spaces, the rest literal."""
+    parts: list[str] = []
+    position = 0
+    for found in PLACEHOLDER.finditer(line):
+        parts.append(re.escape(line[position : found.start()]))
+        token = found.group(0)
+        parts.append(PLACEHOLDERS.get(token, r"[ \t]+"))
+        position = found.end()
+    parts.append(re.escape(line[position:]))
+    return "".join(parts)
+
+
+def significant(lines: list[str]) -> list[str]:
+    """Lines without leading/trailing spaces, blank ones dropped."""
+    return [line.strip() for line in lines if line.strip()]
+
+
+def output_pattern(expected: list[str], *, open_end: bool = False) -> re.Pattern[str]:
+    """A regex for the whole output: one line each, `...` lines for any number of lines."""
+    parts = [
+        r"(?:[^\n]*\n)*?" if line == SKIP_LINES else line_pattern(line) + r"\n"
+        for line in significant(expected)
+    ]
+    if open_end:
+        parts.append(r"(?:[^\n]*\n)*")
+    return re.compile("".join(parts))
+
+
+def output_mismatch(expected: list[str], actual: str, *, open_end: bool = False) -> str | None:
+    """None when `actual` is what `expected` shows; else the first documented line that fails."""
+    text = "".join(line + "\n" for line in significant(actual.splitlines()))
+    if output_pattern(expected, open_end=open_end).fullmatch(text):
+        return None
+    shown = significant(expected)
+    for count in range(1, len(shown) + 1):
+        if not output_pattern(shown[:count], open_end=True).fullmatch(text):
+            return f"documented line {count} does not match: {shown[count - 1]!r}"
+    return "the output goes on after the last documented line (end it with `...`)"
+
+
+def mismatch_report(block: Block, step: Step, actual: str, problem: str) -> str:
+    """What the lead needs to update the docs: where, what differs, documented vs actual."""
+    command = " ".join(line.strip() for line in step.command)
+    return (
+        f"{block.id}: the output of `{command}` is not what the document shows: {problem}.\n"
+        "Placeholders: `...` (lines or text), <n>, <seconds>, <size>, <timestamp>, <url>, "
+        "<path>, <text> (tests/test_docs_run.py, docs/docs-tests.md).\n"
+        f"--- documented ({block.doc.relative_to(ROOT)})\n"
+        + "\n".join(step.expected)
+        + "\n--- actual\n"
+        + actual.rstrip()
+        + "\n--- end"
+    )
 
 
 def parse(doc: Path) -> list[Block]:
@@ -128,21 +237,25 @@ def parse(doc: Path) -> list[Block]:
         while end < len(lines) and not lines[end].strip().startswith(fence):
             end += 1
         language = opened["lang"].lower()
-        if language in SHELL_LANGUAGES:
-            markers: list[str] = []
-            above = index - 1
-            while above >= 0 and (found := MARKER.match(lines[above])):
-                markers.insert(0, " ".join(found["body"].split()))
-                above -= 1
-            blocks.append(
-                Block(doc, index + 1, language, "\n".join(lines[index + 1 : end]), tuple(markers))
-            )
+        markers: list[str] = []
+        above = index - 1
+        while above >= 0 and (found := MARKER.match(lines[above])):
+            markers.insert(0, " ".join(found["body"].split()))
+            above -= 1
+        blocks.append(
+            Block(doc, index + 1, language, "\n".join(lines[index + 1 : end]), tuple(markers))
+        )
         index = end + 1
     return blocks
 
 
 def all_blocks() -> list[Block]:
     """Every shell block of every document, in reading order."""
+    return [block for block in fenced_blocks() if block.language in SHELL_LANGUAGES]
+
+
+def fenced_blocks() -> list[Block]:
+    """Every fenced block of every document, whatever its language."""
     return [block for doc in DOCUMENTS if doc.exists() for block in parse(doc)]
 
 
@@ -182,15 +295,26 @@ class DocProject:
         (self.root / "meltano.yml").write_text(self.localise(self.pristine_meltano_yml))
 
     def localise(self, text: str) -> str:
-        """The documented port replaced by this document's port."""
-        return re.sub(rf"\b{DOCUMENTED_PORT}\b", str(self.port), text)
+        """The documented ports replaced by this document's port."""
+        return PORT_PATTERN.sub(str(self.port), text)
 
-    def script(self, block: Block) -> tuple[str, list[str]]:
-        """The block as one bash script, and the commands left out (with why)."""
+    def unlocalise(self, text: str, block: Block) -> str:
+        """Actual output with this document's port shown as the documented one (to paste)."""
+        documented = PORT_PATTERN.search(block.text)
+        shown = documented.group(0) if documented else DOCUMENTED_PORTS[0]
+        return re.sub(rf"\b{self.port}\b", shown, text) if self.port else text
+
+    def script(self, block: Block) -> tuple[str, list[str], dict[int, Step]]:
+        """The block as one bash script, the commands left out (with why), the steps to compare.
+
+        Each command of a console block is preceded by a marker line on stdout, so that the
+        output can be cut into what each command printed.
+        """
         kept: list[str] = []
         left_out: list[str] = []
-        for line in block.commands():
-            command = command_of(line)
+        compared: dict[int, Step] = {}
+        for number, step in enumerate(block.steps()):
+            command = command_of(step.command[0])
             if any(rule.match(command) for rule in NOT_RUN):
                 left_out.append(f"{command} (this is the test suite itself)")
                 continue
@@ -199,11 +323,17 @@ class DocProject:
                     left_out.append(f"{command} (already ran in this session)")
                     continue
                 self.ran_once.add(command)
-            kept.append(line)
-        return self.localise("\n".join(kept)), left_out
+            if block.language == "console":
+                kept.append(f"printf '\\n{STEP_MARKER}\\n' {number}")
+            kept += step.command
+            if significant(step.expected):
+                compared[number] = Step(
+                    step.command, self.localise("\n".join(step.expected)).splitlines()
+                )
+        return self.localise("\n".join(kept)), left_out, compared
 
     def run(self, block: Block, script: str) -> subprocess.CompletedProcess[str]:
-        """Run a block's script to completion."""
+        """Run a block's script to completion (stderr merged into stdout, in order)."""
         timeout = int(block.marker("docs-test: timeout") or DEFAULT_TIMEOUT_S)
         try:
             return subprocess.run(
@@ -211,7 +341,8 @@ class DocProject:
                 cwd=self.root,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
-                capture_output=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
                 text=True,
                 timeout=timeout,
                 check=False,
@@ -219,8 +350,27 @@ class DocProject:
         except subprocess.TimeoutExpired as exc:
             pytest.fail(f"{block.id} did not finish within {timeout} s:\n{script}\n{exc.output}")
 
-    def start(self, block: Block, script: str) -> str:
-        """Start a server block in the background; return the URL it prints."""
+    def compare(self, block: Block, output: str, compared: dict[int, Step]) -> None:
+        """Fail with the documented and the actual text when a shown output differs."""
+        printed: dict[int, str] = {}
+        number = -1
+        for line in output.splitlines():
+            if found := STEP_LINE.fullmatch(line):
+                number = int(found.group(1))
+                printed[number] = ""
+            elif number >= 0:
+                printed[number] += line + "\n"
+        for number, step in compared.items():
+            actual = printed.get(number, "")
+            problem = output_mismatch(step.expected, actual)
+            if problem is not None:
+                pytest.fail(mismatch_report(block, step, self.unlocalise(actual, block), problem))
+
+    def start(self, block: Block, script: str, compared: dict[int, Step]) -> str:
+        """Start a server block in the background; return the URL it prints.
+
+        When the block shows the server's first lines, waits for them and compares them.
+        """
         log = self.logs / (block.id.replace("/", "_").replace(":", "_") + ".log")
         with log.open("wb") as handle:
             process = subprocess.Popen(
@@ -234,9 +384,17 @@ class DocProject:
             )
         self.background.append(process)
         deadline = time.monotonic() + BACKGROUND_START_S
+        expected = [line for step in compared.values() for line in step.expected]
         while time.monotonic() < deadline:
-            found = URL.search(log.read_text(errors="replace"))
-            if found:
+            lines = log.read_text(errors="replace").splitlines()
+            text = "\n".join(line for line in lines if not STEP_LINE.fullmatch(line))
+            found = URL.search(text)
+            shown = len([x for x in significant(expected) if x != SKIP_LINES])
+            if found and len(significant(text.splitlines())) >= shown:
+                problem = output_mismatch(expected, text, open_end=True) if expected else None
+                if problem is not None:
+                    step = Step([line for s in compared.values() for line in s.command], expected)
+                    pytest.fail(mismatch_report(block, step, self.unlocalise(text, block), problem))
                 return found.group(0)
             if process.poll() is not None:
                 break
@@ -284,6 +442,10 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DocProject]:
     root = base / "project"
     shutil.copytree(ROOT, root, ignore=SCRATCH_IGNORE, symlinks=True)
     link_venv(root)
+    if sys.version_info[:2] <= tasks.MAX_ORCHESTRATOR_PYTHON:
+        # `python3 tasks.py multi-tenant` (docs/multi-tenant.md) uses the real, stamped one.
+        tasks.ensure_orchestrator_venv(quiet=True)
+        (root / tasks.ORCHESTRATOR_VENV.name).symlink_to(tasks.ORCHESTRATOR_VENV, True)
     logs = base / "logs"
     logs.mkdir()
     env = {
@@ -298,6 +460,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DocProject]:
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
             "MELTANO_DISABLE_TRACKING": "true",
             "NO_COLOR": "1",
+            "PYTHONUNBUFFERED": "1",  # stdout and stderr interleave as they were written
         }
     )
     proj = DocProject(root, env, (ROOT / "meltano.yml").read_text(), logs)
@@ -326,14 +489,14 @@ def test_documented_block_runs(block: Block, project: DocProject) -> None:
     skip = block.marker("docs-test: skip")
     if skip is not None:
         pytest.skip(f"{skip or 'marked skip'} ({block.id})")
-    script, left_out = project.script(block)
+    script, left_out, compared = project.script(block)
     if not script.strip():
         pytest.skip(f"nothing left to run in {block.id}: " + "; ".join(left_out))
     if block.marker("docs-test: background") is not None:
-        assert project.start(block, script).startswith("http://127.0.0.1:")
+        assert project.start(block, script, compared).startswith("http://127.0.0.1:")
         return
     result = project.run(block, script)
-    output = (result.stdout + result.stderr).replace(tasks.DEMO_CLIENT_SECRET, "***")
+    output = result.stdout.replace(tasks.DEMO_CLIENT_SECRET, "***")
     if block.marker("docs-test: fails") is not None:
         assert result.returncode != 0, f"{block.id} should fail but exited 0:\n{output[-3000:]}"
     else:
@@ -342,6 +505,7 @@ def test_documented_block_runs(block: Block, project: DocProject) -> None:
         )
     for expected in block.all_markers("docs-test: expect"):
         assert re.search(expected, output), f"{block.id}: no match for {expected!r}:\n{output}"
+    project.compare(block, output, compared)
 
 
 #: Where the messages quoted in the docs come from: our packages, tasks.py, and the tools around.
@@ -381,13 +545,73 @@ def test_quoted_messages_are_what_the_tools_print() -> None:
     assert missing == []
 
 
+NUMBER = re.compile(r"\d")
+
+
+def test_blocks_that_are_not_run_show_no_numbers() -> None:
+    """A ```text or bare block is never compared, so it may show no number a run could change.
+
+    Outputs belong in ```console blocks (compared) or use placeholders; file trees and formats
+    are marked `<!-- docs-test: not-output REASON -->`.
+    """
+    unchecked = [
+        f"{block.id}: {line.strip()}"
+        for block in fenced_blocks()
+        if block.language in {"", "text"} and block.marker("docs-test: not-output") is None
+        for line in block.text.splitlines()
+        if NUMBER.search(line_without_placeholders(line))
+    ]
+    assert unchecked == [], (
+        "These lines of ```text/bare blocks show numbers no test compares: show the command's "
+        "output in a ```console block (the test compares it), use placeholders (<n>, ...), or "
+        "mark a file tree or format `<!-- docs-test: not-output REASON -->`:\n"
+        + "\n".join(unchecked)
+    )
+
+
+def line_without_placeholders(line: str) -> str:
+    """A line with its placeholders removed."""
+    for placeholder in PLACEHOLDERS:
+        line = line.replace(placeholder, "")
+    return line
+
+
+def test_shown_outputs_are_compared_with_placeholders() -> None:
+    """The comparison itself: placeholders, `...` lines, spacing, and a failure that shows both."""
+    shown = ["table    rows  new", "...", "coupa.invoices  <n>  +5", "total  <n>  <n>", "..."]
+    actual = (
+        "table  rows  new\n\ncoupa.a  1  +0\ncoupa.invoices     505     +5\ntotal 3,935 +16\nx\n"
+    )
+    assert output_mismatch(shown, actual) is None
+    assert output_mismatch(shown[:-1], actual) is not None, "trailing lines need a `...`"
+    wrong = actual.replace("+5", "+0")
+    assert output_mismatch(shown, wrong) == (
+        "documented line 3 does not match: 'coupa.invoices  <n>  +5'"
+    )
+    assert output_mismatch(["listening on <url>", "client: ... (every scope)"], (
+        "listening on http://127.0.0.1:41237\nclient: demo / demo-secret (every scope)\n"
+    )) is None  # fmt: skip
+    assert output_mismatch(["took <seconds> s, <size>, at <timestamp>"], (
+        "took 3.7 s, 25.4 MB, at 2026-12-01 14:48:15"
+    )) is None  # fmt: skip
+    console = Block(ROOT / "README.md", 1, "console", "$ echo a\na\n$ true\n$ echo b\nc", ())
+    runner = DocProject(ROOT, dict(os.environ), "", ROOT)
+    script, _, compared = runner.script(console)
+    result = runner.run(console, script)
+    with pytest.raises(
+        pytest.fail.Exception, match=r"(?s)`echo b`.*documented.*\nc\n--- actual\nb"
+    ):
+        runner.compare(console, result.stdout, compared)
+    assert sorted(compared) == [0, 2]
+
+
 def test_a_block_fails_on_any_failing_command(tmp_path: Path) -> None:
     """The runner's guarantee: a failing line or pipeline stage fails the block."""
     runner = DocProject(tmp_path, dict(os.environ), "", tmp_path)
     doc = tmp_path / "doc.md"
     for text in ("false\ntrue", "false | cat", "echo ok"):
         block = Block(doc, 1, "bash", text, ())
-        script, _ = runner.script(block)
+        script, _, _ = runner.script(block)
         assert (runner.run(block, script).returncode == 0) == (text == "echo ok"), text
     console = Block(doc, 1, "console", "$ echo one \\\n  two\nnot a command\n$ true", ())
     assert console.commands() == ["echo one \\", "  two", "true"]

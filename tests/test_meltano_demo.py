@@ -261,6 +261,22 @@ def test_second_run_is_incremental_and_adds_no_duplicates(
     assert "dev:tap-coupa-to-target-duckdb" in (project.logs / "s").read_text(), state_ids
 
 
+def test_each_demo_run_with_changes_adds_new_rows(
+    emulator: RunningEmulator, project: Project, first_run: Path
+) -> None:
+    """`tasks.py demo --changes N` starts a fresh emulator each run; its inserts are new ids."""
+    grown: list[int] = []
+    for _ in range(2):
+        emulator.control.reset()  # what the next `demo` starts with: the same seed and data
+        before = db_counts(project.db)
+        tasks.emulator_changes(emulator.base_url, 2, ids_above=tasks.max_id(project.db, "invoices"))
+        project.meltano("run", "tap-coupa", "target-duckdb", log_name=f"run-grow{len(grown)}.log")
+        after = db_counts(project.db)
+        grown.append(after["invoices"] - before["invoices"])
+        assert after["invoice_lines"] > before["invoice_lines"], "the new invoices' lines are new"
+    assert grown == [2, 2]
+
+
 def test_meltano_select_keeps_what_matters(tmp_path: Path) -> None:
     """`meltano select` rewrites meltano.yml and drops comments: nothing important is one."""
     original = (tasks.ROOT / "meltano.yml").read_text()

@@ -13,8 +13,6 @@ its own budget of 3 requests/s, and each tenant that succeeded has its own state
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -32,11 +30,10 @@ pytestmark = [pytest.mark.orchestrator, pytest.mark.meltano, pytest.mark.timeout
 
 EXAMPLE = tasks.MULTI_TENANT
 DEFINITIONS = EXAMPLE / "orchestration" / "definitions.py"
-SCOPES = ["core.invoice.read", "core.supplier.read", "core.common.read"]
 #: meltano.yml's acme budget, and the client-side token bucket's burst (coupa_api.ratelimit).
 ACME_RATE = 3.0
 BURST = 20
-STREAMS = ("invoices", "suppliers", "currencies")
+STREAMS = tasks.TENANT_STREAMS
 
 
 @dataclass
@@ -49,26 +46,20 @@ class Tenant:
     given_secret: str
 
     @property
-    def load_schema(self) -> str:
-        return f"coupa_{self.name}"
-
-    @property
     def output(self) -> Path:
-        return EXAMPLE / "output" / self.load_schema
+        return tasks.tenant_output(self.name)
 
 
 @pytest.fixture(scope="module")
 def tenants() -> Iterator[dict[str, Tenant]]:
-    """acme: 1,500 invoices (enough pages to use up its burst); globex: the wrong secret."""
-    scales = {"acme": 1500, "globex": 60, "initech": 90}
+    """tasks.TENANTS, as `tasks.py multi-tenant` starts them: globex gets the wrong secret."""
     started: dict[str, Tenant] = {}
     try:
-        for seed, (name, scale) in enumerate(scales.items(), start=11):
+        for name, seed, scale in tasks.TENANTS:
             emulator = start_in_thread(EmulatorConfig(seed=seed, scale=scale, settle_seconds=0))
-            secret = f"{name}-secret-{seed}"
-            emulator.control.add_client(f"meltano-{name}", secret, SCOPES)
-            given = "rotated-long-ago" if name == "globex" else secret
-            started[name] = Tenant(name, emulator, secret, given)
+            secret = tasks.tenant_secret(name, seed)
+            emulator.control.add_client(f"meltano-{name}", secret, list(tasks.TENANT_SCOPES))
+            started[name] = Tenant(name, emulator, secret, tasks.tenant_given_secret(name, seed))
         yield started
     finally:
         for tenant in started.values():
@@ -79,30 +70,9 @@ def tenants() -> Iterator[dict[str, Tenant]]:
 def environment(
     tenants: dict[str, Tenant], tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, str]:
-    """The orchestrator's environment: tenants' URLs and secrets, private system db and state."""
-    tmp = tmp_path_factory.mktemp("multi-tenant")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TAP_COUPA", "MELTANO_", "DAGSTER_")) and "_COUPA_" not in k
-    }
-    env.update(
-        {
-            "MELTANO_ENVIRONMENT": "dev",
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "MELTANO_DISABLE_TRACKING": "true",
-            "MELTANO_DATABASE_URI": f"sqlite:///{tmp / 'meltano.db'}",
-            "MELTANO_STATE_BACKEND_URI": f"file://{tmp / 'state'}",
-            "DAGSTER_HOME": str(tmp / "dagster"),
-        }
-    )
-    (tmp / "dagster").mkdir()
-    for tenant in tenants.values():
-        prefix = tenant.name.upper()
-        env[f"{prefix}_COUPA_BASE_URL"] = tenant.emulator.base_url
-        env[f"{prefix}_COUPA_CLIENT_SECRET"] = tenant.given_secret
-        shutil.rmtree(tenant.output, ignore_errors=True)
-    return env
+    """The orchestrator's environment (tasks.multi_tenant_env), with private state and homes."""
+    work = tmp_path_factory.mktemp("multi-tenant") / "work"
+    return tasks.multi_tenant_env({n: t.emulator.base_url for n, t in tenants.items()}, work)
 
 
 def call(
@@ -123,21 +93,13 @@ def call(
 
 @pytest.fixture(scope="module")
 def orchestrated(
-    environment: dict[str, str],
+    environment: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     """Install the plugins, then run every tenant's Dagster job once, in process."""
     if sys.version_info[:2] > tasks.MAX_ORCHESTRATOR_PYTHON:
         pytest.skip("dagster-meltano 1.5.5 supports Python up to 3.12 (docs/multi-tenant.md)")
-    python = tasks.ensure_orchestrator_venv(quiet=True)
-    meltano = tasks.bin_path(tasks.ORCHESTRATOR_VENV, "meltano")
-    installed = call([meltano, "install"], environment, timeout=600)
-    assert installed.returncode == 0, installed.stderr[-3000:]
-    result = call([python, DEFINITIONS], environment, timeout=600)
-    runs = {}
-    for line in result.stdout.splitlines():
-        if line.startswith("{"):
-            run = json.loads(line)
-            runs[run["tenant"]] = run
+    log = tmp_path_factory.mktemp("multi-tenant-log") / "orchestrator.log"
+    result, runs = tasks.multi_tenant_run(environment, log)
     assert set(runs) == {"acme", "globex", "initech"}, result.stdout[-2000:] + result.stderr[-3000:]
     return result, runs
 
@@ -232,7 +194,7 @@ print(json.dumps({"jobs": jobs, "schedules": schedules,
 def test_dagster_shows_each_tenant_and_queues_one_run_per_tenant(environment, orchestrated) -> None:
     """One job and one schedule per tenant in the UI; the instance never runs a tenant twice."""
     home = Path(environment["DAGSTER_HOME"])
-    shutil.copy2(DEFINITIONS.with_name("dagster.yaml"), home / "dagster.yaml")
+    assert (home / "dagster.yaml").read_text() == DEFINITIONS.with_name("dagster.yaml").read_text()
     python = tasks.bin_path(tasks.ORCHESTRATOR_VENV, "python")
     result = call([python, "-c", INSPECT, DEFINITIONS], environment, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -204,8 +204,14 @@ def test_installed_tap_reads_coupa(
     assert "demo-secret" not in result.stdout + result.stderr
 
 
-def test_installed_emulator_script_says_how_to_get_its_stack(clean_venv: Path) -> None:
-    result = run(tasks.bin_path(clean_venv, "coupa-emulator"), "--port", "0", timeout=60)
+@pytest.mark.parametrize("form", ["coupa-emulator", "python -m coupa_emulator"])
+def test_installed_emulator_says_how_to_get_its_stack(clean_venv: Path, form: str) -> None:
+    """The console script and `python -m` both explain the missing extra, in one paragraph."""
+    if form == "coupa-emulator":
+        command: list[str | Path] = [tasks.bin_path(clean_venv, "coupa-emulator")]
+    else:
+        command = [tasks.bin_path(clean_venv, "python"), "-m", "coupa_emulator"]
+    result = run(*command, "--port", "0", timeout=60)
     assert result.returncode == 2, result.stderr[-2000:]  # ExitCode.CONFIG
     assert "pip install 'tap-coupa[emulator]'" in result.stderr
     assert "Traceback" not in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import yaml
 
 from tap_coupa.tap import TapCoupa
 from target_coupa.target import TargetCoupa
+from tests.tap.conftest import tap_config
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Settings every singer-sdk plugin has; Meltano knows them without a definition.
@@ -51,3 +53,52 @@ def test_readme_settings_table_is_current():
         assert f"| {name} |" in readme, name
     assert readme.index("python3 tasks.py demo") < readme.index("python3 tasks.py test")
     assert "python3 tasks.py test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_multi_tenant_example_declares_every_setting_like_the_project() -> None:
+    """The example's base tap-coupa declares every setting, each with the project's kind.
+
+    Meltano reads an environment variable only for a declared setting, and the kind decides
+    how it is parsed (a `decimal` one crashes `meltano run`: coupa_api.numeric_settings).
+    """
+    example = yaml.safe_load((ROOT / "examples" / "multi-tenant" / "meltano.yml").read_text())
+    [base] = [p for p in example["plugins"]["extractors"] if p["name"] == "tap-coupa"]
+    kinds = {s["name"]: s["kind"] for s in base["settings"]}
+    assert kinds == {s["name"]: s["kind"] for s in plugin("tap-coupa")["settings"]}
+
+
+@pytest.mark.parametrize("name", ["tap-coupa", "target-coupa"])
+def test_no_setting_is_declared_decimal(name: str) -> None:
+    """Meltano 4.4 turns a decimal setting from the environment into a Decimal it cannot encode."""
+    assert not [s["name"] for s in plugin(name)["settings"] if s.get("kind") == "decimal"]
+
+
+def test_readme_scope_list_is_what_every_stream_the_tap_builds_needs(coupa: Any) -> None:
+    """The README's "for every stream" scopes = the scopes the tap requests with all selected."""
+    from tap_coupa.streams import STREAMS  # noqa: PLC0415 - beside the registry it checks
+    from tap_coupa.streams.catalog_doc import (  # noqa: PLC0415
+        SCOPES_BEGIN,
+        SCOPES_END,
+        scopes_section,
+    )
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert scopes_section(STREAMS) in readme, (
+        "README scope list is stale: run `python -m tap_coupa.streams.catalog_doc README.md`"
+    )
+    block = readme[readme.index(SCOPES_BEGIN) : readme.index(SCOPES_END)]
+    listed = re.findall(r"\bcore\.[a-z_.]+\.read\b", block)
+    tap = TapCoupa(config=tap_config(coupa.base_url))  # discovers: builds every stream
+    needed = tap.required_scopes()
+    assert all(stream.selected for stream in tap.streams.values())
+    assert sorted(listed) == sorted(needed) == sorted(set(listed))
+    assert f"these {len(needed)} scopes" in block
+
+
+def test_docs_numeric_settings_table_is_generated_from_the_code() -> None:
+    from coupa_api.numeric_settings import limits_section  # noqa: PLC0415
+
+    assert limits_section() in (ROOT / "docs" / "meltano.md").read_text(encoding="utf-8"), (
+        "docs/meltano.md's table is stale: run `python -m coupa_api.numeric_settings "
+        "docs/meltano.md`"
+    )

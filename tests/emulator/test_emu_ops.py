@@ -148,3 +148,27 @@ def test_reset_restores_start_knobs_and_clears_state(api, coupa):
         coupa.control.configure(seed=3)
     with pytest.raises(ControlError):
         coupa.control.reset(tenant_profile="nope")
+
+
+def test_inserted_ids_start_above_ids_above(api, coupa):
+    """A fresh emulator would hand out the same new ids again; `ids_above` moves them on."""
+
+    def new_invoices() -> dict[int, set[int]]:
+        api.get("/api/currencies")  # fires the mutation
+        records = coupa.control.records("invoices")
+        return {r["id"]: {x["id"] for x in r["invoice-lines"]} for r in records if r["id"] > top}
+
+    top = max(coupa.control.record_ids("invoices"))
+    coupa.control.add_mutation(after_requests=0, resource="invoices", insert=3)
+    first = new_invoices()
+    coupa.control.reset()  # the next demo run: a fresh emulator with the same seed
+    coupa.control.add_mutation(0, "invoices", insert=3, ids_above=max(first))
+    second = new_invoices()
+    assert len(first) == len(second) == 3
+    assert min(second) > max(first)
+    first_lines = set().union(*first.values())
+    second_lines = set().union(*second.values())
+    assert second_lines, "new invoices come with lines"
+    assert not first_lines & second_lines, "their lines are new rows too"
+    with pytest.raises(ControlError, match="ids_above"):
+        coupa.control.add_mutation(0, "invoices", insert=1, ids_above=-1)

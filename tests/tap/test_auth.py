@@ -119,3 +119,17 @@ def test_bad_secret_is_a_sentence_not_a_traceback(coupa, tmp_path):
     assert "Traceback" not in result.stderr
     assert "client_secret" in result.stderr
     assert "wrong-secret-value" not in result.stderr + result.stdout
+
+
+def test_discovery_says_once_that_it_waits_and_that_it_finished(coupa, tmp_path):
+    """Eight discovery threads wait for one token: one line says so; one final line."""
+    coupa.control.configure(settle_seconds=1)
+    config = tap_config(coupa.base_url, token_settle_seconds=1)
+    result = run_cli(["--discover"], config, tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stderr.splitlines()
+    assert sum("for the new Coupa token to settle" in line for line in lines) == 1
+    finals = [line for line in lines if "tap-coupa finished:" in line]
+    # Meltano runs discovery before the sync: "completed" belongs to the sync's line only.
+    assert len(finals) == 1
+    assert finals[0].endswith("tap-coupa finished: catalog written (exit 0)")

@@ -75,6 +75,10 @@ BAD = [
     ([{**AUDITS, "scope": "core.common.write"}], "read scope"),
     ([{**AUDITS, "replication_key": "created-at"}], "replication_key 'created-at'"),
     ([{**AUDITS, "primary_key": ["id"]}], "unknown keys primary_key"),
+    # `$` in a regex `match` accepts a final newline: each would have reached Coupa.
+    ([{**AUDITS, "name": "audits\n"}], "has name 'audits\\n' (it starts or ends with a newline"),
+    ([{**AUDITS, "path": AUDITS["path"] + "\n"}], "object_instances\\n' (it starts or ends"),
+    ([{**AUDITS, "scope": "core.common.read\n"}], "scope 'core.common.read\\n' (it starts"),
 ]
 
 
@@ -102,3 +106,37 @@ def test_scope_check_covers_extra_and_sub_resource_streams(coupa, oauth_client, 
     assert report["vendor_scorecards"][:3] == ["MISSING", "vendor_scorecards", "core.common.read"]
     assert report["supplier_items"][:2] == ["MISSING", "supplier_items"]
     assert "core.catalog.read" in report["supplier_items"]  # proven at /api/items, its parent
+
+
+def test_full_table_extra_stream_resumes_after_kill_9(coupa, tmp_path):
+    from tests.tap.test_resume import tap_until_killed  # noqa: PLC0415
+
+    coupa.control.reset(counts={"custom_object_instances": 4000})
+    coupa.control.configure(latency_ms=30)
+    config = tap_config(coupa.base_url, extra_streams=[AUDITS], max_concurrency=4,
+                        max_requests_per_second=40)  # fmt: skip
+    catalog = select(discover(config), ["audits"])
+    truth = _truth(coupa, 9)
+    assert len(truth) > 2000
+    killed = tap_until_killed(config, catalog, tmp_path, kill_after=1300, stream="audits")
+    first = [m["record"]["id"] for m in killed if m["type"] == "RECORD"]
+    states = [m["value"] for m in killed if m["type"] == "STATE"]
+    # STATE during the run, at the usual cadence, carrying keyset cursors by id.
+    cursors = [s["bookmarks"]["audits"]["backfill"] for s in states if "audits" in s["bookmarks"]]
+    assert cursors, "no STATE while the full-table read ran"
+    last = states[-1]
+    assert last["bookmarks"]["audits"]["backfill"]["ranges"]
+
+    resumed = run_tap(config, catalog=catalog, state=last)
+    second = resumed.ids("audits")
+    assert set(first) | set(second) == set(truth), "a record was lost"
+    assert len(second) == len(set(second))
+    assert len(second) < len(truth) - 500, "the resumed run started over"
+    assert len(set(first) & set(second)) <= max(1000, len(first) // 10)
+    # Completed: no cursors left, so the next run reads the whole table again.
+    assert not resumed.final_state["bookmarks"]["audits"]["backfill"]["ranges"]
+    again = run_tap(config, catalog=catalog, state=resumed.final_state)
+    assert sorted(again.ids("audits")) == truth
+    # State written by the previous release (no cursors for a full-table stream) still works.
+    old = run_tap(config, catalog=catalog, state={"bookmarks": {"audits": {}}})
+    assert sorted(old.ids("audits")) == truth

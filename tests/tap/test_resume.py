@@ -21,9 +21,14 @@ TIMEOUT = 60.0
 
 
 def tap_until_killed(
-    config: dict[str, Any], catalog: dict[str, Any], tmp_path: Path, *, kill_after: int
+    config: dict[str, Any],
+    catalog: dict[str, Any],
+    tmp_path: Path,
+    *,
+    kill_after: int,
+    stream: str = "invoices",
 ) -> list[dict[str, Any]]:
-    """Run the CLI, read its stdout as it comes, kill -9 after `kill_after` invoices."""
+    """Run the CLI, read its stdout as it comes, kill -9 after `kill_after` `stream` records."""
     (tmp_path / "config.json").write_text(json.dumps(config))
     (tmp_path / "catalog.json").write_text(json.dumps(catalog))
     exe = str(Path(sys.executable).parent / "tap-coupa")
@@ -56,7 +61,7 @@ def tap_until_killed(
             for line in lines:
                 message = json.loads(line)
                 messages.append(message)
-                records += message["type"] == "RECORD" and message["stream"] == "invoices"
+                records += message["type"] == "RECORD" and message["stream"] == stream
         assert records >= kill_after, "the tap finished or stalled before it could be killed"
         os.kill(proc.pid, signal.SIGKILL)
     finally:

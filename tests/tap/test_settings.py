@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from coupa_api.settings import connection_problems, normalize_base_url
-from tests.tap.conftest import run_cli, tap_config
+from tests.tap.conftest import discover, run_cli, select, tap_config
 
 BAD = [
     ({"base_url": "http://acme.coupahost.com"}, "plain http"),
@@ -107,3 +107,109 @@ def test_fractional_numbers_from_a_config_file_are_accepted(coupa: Any, tmp_path
     result = run_cli(["--discover"], config, tmp_path)
     assert result.returncode == 0, result.stderr[-1500:]
     assert "Setting problem" not in result.stderr
+
+
+# -- the input state and catalog (issue 15 item 4, issue 14 "malformed --state or --catalog") --
+def _sync(
+    tmp_path: Path, config: dict[str, Any], catalog: dict[str, Any], state: Any = None
+) -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]:
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
+    args = ["--catalog", str(tmp_path / "catalog.json")]
+    if state is not None:
+        (tmp_path / "state.json").write_text(json.dumps(state))
+        args += ["--state", str(tmp_path / "state.json")]
+    result = run_cli(args, config, tmp_path)
+    messages = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
+    return result, messages
+
+
+def _records(messages: list[dict[str, Any]], stream: str) -> int:
+    return sum(1 for m in messages if m["type"] == "RECORD" and m["stream"] == stream)
+
+
+def _final_state(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    return [m["value"] for m in messages if m["type"] == "STATE"][-1]
+
+
+def test_meltano_wrapped_state_is_unwrapped_and_used(coupa: Any, tmp_path: Path) -> None:
+    """What `meltano state get` prints, given to --state: read, said so, not ignored."""
+    config = tap_config(coupa.base_url)
+    catalog = select(discover(config), ["suppliers"])
+    first, messages = _sync(tmp_path, config, catalog)
+    assert first.returncode == 0, first.stderr[-2000:]
+    full = _records(messages, "suppliers")
+    wrapped = {"singer_state": _final_state(messages)}
+    again, messages = _sync(tmp_path, config, catalog, wrapped)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "Meltano's wrapped form" in again.stderr
+    assert _records(messages, "suppliers") < full  # the bookmark was used
+    assert "singer_state" not in _final_state(messages)
+
+
+def test_another_taps_bookmarks_are_named_once_and_dropped(coupa: Any, tmp_path: Path) -> None:
+    config = tap_config(coupa.base_url)
+    catalog = select(discover(config), ["currencies", "suppliers"])
+    state = {
+        "bookmarks": {
+            "github_issues": {"replication_key": "updated_at", "replication_key_value": "x"},
+            "suppliers": {
+                "replication_key": "created_at",
+                "replication_key_value": "2099-01-01T00:00:00Z",
+            },
+        }
+    }
+    result, messages = _sync(tmp_path, config, catalog, state)
+    assert result.returncode == 0, result.stderr[-2000:]
+    warnings = [x for x in result.stderr.splitlines() if "did not write" in x]
+    assert len(warnings) == 1, result.stderr[-2000:]
+    assert "github_issues" in warnings[0]
+    assert "suppliers (bookmarked on 'created_at', tap-coupa uses 'updated-at')" in warnings[0]
+    assert _records(messages, "suppliers") == len(coupa.control.records("suppliers"))
+    for message in messages:
+        if message["type"] == "STATE":
+            bookmarks = message["value"].get("bookmarks", {})
+            assert "github_issues" not in bookmarks
+            assert bookmarks.get("suppliers", {}).get("replication_key") != "created_at"
+
+
+def test_this_taps_own_state_gets_no_warning(coupa: Any, tmp_path: Path) -> None:
+    config = tap_config(coupa.base_url)
+    catalog = select(discover(config), ["suppliers", "currencies"])
+    _, messages = _sync(tmp_path, config, catalog)
+    result, _ = _sync(tmp_path, config, catalog, _final_state(messages))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "did not write" not in result.stderr
+
+
+def test_a_catalog_that_selects_nothing_is_warned_about(coupa: Any, tmp_path: Path) -> None:
+    config = tap_config(coupa.base_url)
+    result, messages = _sync(tmp_path, config, select(discover(config), []))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "The catalog selects no stream" in result.stderr
+    assert not [m for m in messages if m["type"] == "RECORD"]
+
+
+MALFORMED = [
+    ("--state", {"bookmarks": []}, "`bookmarks` is a list"),
+    ("--state", {"singer_state": {"bookmarks": "x"}}, "`bookmarks` is a string"),
+    ("--state", {"bookmarks": {"invoices": 5}}, "bookmark of stream 'invoices' is a number"),
+    ("--state", {"bookmarks": {"invoices": {"partitions": {}}}}, "`partitions`"),
+    ("--catalog", {"streams": {}}, "`streams` is an object"),
+    ("--catalog", {"streams": [{"schema": {}}]}, "has no `tap_stream_id`"),
+    ("--catalog", {"streams": ["invoices"]}, "is a string, not a stream entry"),
+    ("--catalog", {"streams": [{"tap_stream_id": "x", "metadata": [{}]}]}, "`breadcrumb`"),
+    ("--catalog", {"streams": [{"tap_stream_id": "x", "schema": []}]}, "`schema` is a list"),
+]
+
+
+@pytest.mark.parametrize(("option", "content", "needle"), MALFORMED)
+def test_a_state_or_catalog_of_the_wrong_shape_is_one_sentence_and_exit_2(
+    coupa: Any, tmp_path: Path, option: str, content: Any, needle: str
+) -> None:
+    path = tmp_path / "given.json"
+    path.write_text(json.dumps(content))
+    result = run_cli([option, str(path)], tap_config(coupa.base_url), tmp_path)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert needle in result.stderr
+    assert "Traceback" not in result.stderr
+    assert coupa.control.stats()["token_mints"].get("demo", 0) == 0
