@@ -5,6 +5,7 @@
     python3 tasks.py demo --changes 5          # edit/add 5 invoices first: an incremental load
     python3 tasks.py sql "select count(*) from invoices"
     python3 tasks.py test                      # ruff, ruff format, mypy, pytest
+    python3 tasks.py test --fast               # the same without Meltano/dbt/wheel/Dagster tests
     python3 tasks.py setup                     # only create/refresh .venv (and .venv-orchestrator)
     python3 tasks.py freeze                    # rewrite constraints.txt from .venv
     python3 tasks.py hub                       # meltano-hub/ plugin definitions from --about
@@ -1135,7 +1136,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         ("ruff format", [bin_path(VENV, "ruff"), "format", "--check", "."]),
         ("mypy", [bin_path(VENV, "mypy")]),
         ("mypy tasks.py", [bin_path(VENV, "mypy"), "tasks.py"]),
-        ("pytest", [python, "-m", "pytest", f"--junitxml={JUNIT}", *args.pytest_args]),
+        ("pytest", [python, "-m", "pytest", f"--junitxml={JUNIT}", *pytest_args(args)]),
     ]
     JUNIT.unlink(missing_ok=True)
     results: list[tuple[str, int]] = []
@@ -1160,6 +1161,18 @@ def cmd_test(args: argparse.Namespace) -> int:
     # The plain closing line CI reads: the test count, after everything else.
     print(f"tests: {passed} passed, {not_passed} failed")
     return 1 if failed else 0
+
+
+#: The slow tiers `test --fast` leaves out: whole Meltano/dbt projects, wheels, Dagster.
+SLOW_MARKERS = ("meltano", "packaging", "orchestrator", "dbt")
+
+
+def pytest_args(args: argparse.Namespace) -> list[str]:
+    """The pytest arguments of `test`: the slowest tests named, `--fast` without slow tiers."""
+    extra: list[str] = ["--durations=15"]
+    if args.fast:
+        extra += ["-m", "not (" + " or ".join(SLOW_MARKERS) + ")"]
+    return [*extra, *args.pytest_args]
 
 
 def junit_counts(path: Path) -> tuple[int, int]:
@@ -1344,6 +1357,11 @@ def build_parser() -> argparse.ArgumentParser:
     test = sub.add_parser(
         "test",
         help="ruff check, ruff format --check, mypy, pytest (extra arguments go to pytest)",
+    )
+    test.add_argument(
+        "--fast",
+        action="store_true",
+        help="leave out the slow tiers (" + ", ".join(SLOW_MARKERS) + "): the inner loop",
     )
     test.set_defaults(func=cmd_test, pytest_args=[])
 

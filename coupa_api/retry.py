@@ -8,6 +8,7 @@ run fails with a clear message instead of hanging on a Coupa outage.
 from __future__ import annotations
 
 import email.utils
+import functools
 import ipaddress
 import logging
 import random
@@ -158,16 +159,22 @@ def _scheme_mismatch(
         return False
     if _TLS_ALERT_PREFIX in text:
         return True  # the TLS server answered our plain request with an alert record
-    hung_up = "RemoteDisconnected" in text or "BadStatusLine" in text
+    # Python's ssl server hangs up without a byte (RemoteDisconnected) or, when our request
+    # is still unread, with a TCP reset (ConnectionResetError), depending on timing.
+    hung_up = any(isinstance(e, ConnectionResetError) for e in chain) or any(
+        marker in text for marker in ("RemoteDisconnected", "BadStatusLine", "Connection reset")
+    )
     parts = parse_url(url)
     return hung_up and bool(parts.host) and _speaks_tls(str(parts.host), parts.port or 80)
 
 
+@functools.lru_cache(maxsize=32)
 def _speaks_tls(host: str, port: int) -> bool:
     """Whether `host:port` completes a TLS handshake (certificate not checked: only the protocol).
 
     Asked only after an http:// request was hung up on without an answer, which is what TLS
-    servers do with plain text; plain http is allowed only for loopback hosts.
+    servers do with plain text; plain http is allowed only for loopback hosts. Asked once per
+    port and run: a port does not change protocol, and a flaky plain server is probed once.
     """
     context = ssl.create_default_context()
     context.check_hostname = False

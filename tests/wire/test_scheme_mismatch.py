@@ -2,12 +2,12 @@
 
 Issue 15 item 5: https:// against a plain-HTTP port retried for 98 s (OpenSSL's
 WRONG_VERSION_NUMBER looked transient). Now it is classified with DNS and certificate errors
-(coupa_api.retry), for tap and target alike; so is http:// against a port that speaks TLS.
+(coupa_api.retry), for tap and target alike; so is http:// against a port that speaks TLS,
+whether its server hangs up without a byte or resets the connection (both happen, by timing).
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -32,13 +32,11 @@ def test_https_against_a_plain_http_port_says_use_http(
     coupa: Any, tmp_path: Any, executable: str
 ) -> None:
     netloc = coupa.base_url.split("://", 1)[1]
-    started = time.monotonic()
     result = run(executable, f"https://{netloc}", tmp_path)
-    assert time.monotonic() - started < 30  # not 98 s of retries
     assert result.returncode == 1, result.stderr[-2000:]
     assert f"{netloc} answered in plain HTTP, not TLS" in result.stderr
     assert f"write http://{netloc}" in result.stderr
-    assert "Retrying" not in result.stderr
+    assert "Retrying" not in result.stderr  # not 98 s of retries: the first failure stops
     assert "Traceback" not in result.stderr
 
 
@@ -47,11 +45,9 @@ def test_http_against_a_tls_port_says_use_https(
     untrusted_https: str, tmp_path: Any, executable: str
 ) -> None:
     netloc = untrusted_https.split("://", 1)[1]
-    started = time.monotonic()
     result = run(executable, f"http://{netloc}", tmp_path)
-    assert time.monotonic() - started < 30
     assert result.returncode == 1, result.stderr[-2000:]
     assert f"{netloc} speaks TLS (https)" in result.stderr
     assert f"write https://{netloc}" in result.stderr
-    assert "Retrying" not in result.stderr
+    assert "Retrying" not in result.stderr  # not 98 s of retries: the first failure stops
     assert "Traceback" not in result.stderr
