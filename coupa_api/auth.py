@@ -33,6 +33,7 @@ from coupa_api.retry import (
     REFUSED,
     RETRIABLE_EXCEPTIONS,
     RetryPolicy,
+    retry_after_seconds,
     transport_failure,
     transport_message,
     with_retries,
@@ -191,16 +192,18 @@ class CoupaOAuth(OAuthAuthenticator):
         return not self.reached and transport_failure(exc) == REFUSED
 
     def _post_token_request(self) -> dict[str, Any]:
-        self.limiter.acquire()
-        response = self.http.post(
-            self.auth_endpoint,
-            data=self.oauth_request_body,
-            headers={"Accept": "application/json"},
-            timeout=self.timeout,
-            allow_redirects=False,  # a redirect would re-post the form, secret included
-        )
-        self.reached = True
-        status = response.status_code
+        with self.limiter.permit():
+            response = self.http.post(
+                self.auth_endpoint,
+                data=self.oauth_request_body,
+                headers={"Accept": "application/json"},
+                timeout=self.timeout,
+                allow_redirects=False,  # a redirect would re-post the form, secret included
+            )
+            self.reached = True
+            status = response.status_code
+            if status == 429:
+                self.limiter.observe(status, retry_after_seconds(response))
         if 300 <= status < 400:
             raise self._token_redirect(response)
         if status == 429 or status >= 500:

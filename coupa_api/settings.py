@@ -25,7 +25,7 @@ from coupa_api.numeric_settings import (
     TOKEN_SETTLE_SECONDS,
     number_problems,
 )
-from coupa_api.ratelimit import DEFAULT_BURST, DEFAULT_RATE, RateController
+from coupa_api.ratelimit import DEFAULT_RATE, MAX_PAUSE_SECONDS, RateController, burst_for
 from coupa_api.retry import RetryPolicy, is_loopback
 
 SCOPE_PATTERN = re.compile(
@@ -247,6 +247,12 @@ def retry_policy(config: Mapping[str, Any]) -> RetryPolicy:
 
 
 def rate_limiter(config: Mapping[str, Any]) -> RateController:
-    """The run's one rate controller (Coupa's documented 25 requests/s, burst 20)."""
+    """The run's one rate controller (Coupa's documented 25 requests/s, burst 20).
+
+    The burst scales with a lower rate (coupa_api.ratelimit.burst_for); one pause lasts at
+    most 60 s, and never longer than the retry budget (`max_retry_seconds`).
+    """
     rate = config.get("max_requests_per_second", DEFAULT_RATE)
-    return RateController(float(rate) if rate else None, burst=DEFAULT_BURST)
+    pacing = float(rate) if rate else None
+    budget = float(config.get("max_retry_seconds") or 600)
+    return RateController(pacing, burst=burst_for(pacing), max_pause=min(MAX_PAUSE_SECONDS, budget))
