@@ -136,6 +136,8 @@ def _bare(text: str) -> str | float | bool | None:
     text = text.strip()
     if len(text) >= 2 and text[0] == text[-1] == '"':
         return text[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    if len(text) >= 2 and text[0] == text[-1] == ":":
+        return text  # a byte sequence (a partition key): kept as text, never used
     if text in ("?1", "?0"):
         return text == "?1"
     number = _number(text)

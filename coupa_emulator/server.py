@@ -20,7 +20,7 @@ from coupa_emulator import admin, api, tenant, timefmt
 from coupa_emulator.api import CLIENT_KEY, EMULATOR_KEY
 from coupa_emulator.config import EmulatorConfig
 from coupa_emulator.control import EmulatorControl
-from coupa_emulator.faults import fault_body
+from coupa_emulator.faults import fault_body, retry_after_header
 from coupa_emulator.quota import quota_headers
 from coupa_emulator.state import Emulator
 
@@ -54,7 +54,7 @@ def _too_many(emu: Emulator, text: str = "Rate limit exceeded") -> web.Response:
     """A 429, with Retry-After only when the `retry_after` knob asks for one (Coupa sends none)."""
     response = web.Response(status=429, text=text, content_type="text/plain")
     if emu.config.retry_after is not None:
-        response.headers["Retry-After"] = f"{emu.config.retry_after:g}"
+        response.headers["Retry-After"] = retry_after_header(emu.config.retry_after)
     return response
 
 
@@ -67,6 +67,7 @@ async def production(  # noqa: PLR0912, PLR0915 - the production pipeline, step 
         response: web.StreamResponse = await handler(request)
         return response
     emu = request.app[EMULATOR_KEY]
+    arrived = time.time()
     emu.in_flight += 1
     emu.max_in_flight = max(emu.max_in_flight, emu.in_flight)
     status, size = 0, 0
@@ -98,7 +99,7 @@ async def production(  # noqa: PLR0912, PLR0915 - the production pipeline, step 
             if rule.location is not None:
                 response.headers["Location"] = rule.location
             if rule.retry_after is not None:
-                response.headers["Retry-After"] = f"{rule.retry_after:g}"
+                response.headers["Retry-After"] = retry_after_header(rule.retry_after)
             if rule.status == 401:
                 response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
         elif is_api and not emu.limiter.allow(
@@ -141,6 +142,7 @@ async def production(  # noqa: PLR0912, PLR0915 - the production pipeline, step 
             "accept": request.headers.get("Accept"),
             "bytes": size,
             "time": time.time(),
+            "arrived": arrived,
         })  # fmt: skip
 
 
