@@ -97,9 +97,12 @@ CONNECTION_PROPERTIES: tuple[th.Property[Any], ...] = (
         title="Client-side rate limit (requests/s)",
         description=(
             "Requests per second for the whole run, shared by every stream and worker (Coupa "
-            "documents 25 with a burst of 20). Lower it if other integrations share the "
-            "client. A 429 halves the rate, which then recovers; Retry-After pauses every "
-            "worker. 0 turns client-side pacing off (429s are still retried). "
+            "documents 25 with a burst of 20; a lower rate gets a smaller burst, 0.8 s of it). "
+            "Lower it if other integrations share the client. A 429 halves the rate, which "
+            "then recovers; Retry-After pauses every worker, at most 60 s at a time and never "
+            "past `max_retry_seconds`; rate-limit headers from a gateway (RateLimit, "
+            "X-RateLimit-*) are paced on before any 429. 0 turns client-side pacing off (429s "
+            "are still retried). "
             f'{MAX_REQUESTS_PER_SECOND.range_text}, a number or its text such as "12.5".'
         ),
     ),
@@ -119,8 +122,9 @@ CONNECTION_PROPERTIES: tuple[th.Property[Any], ...] = (
         default=600,
         title="Retry time budget (s)",
         description=(
-            "Total seconds one request may spend retrying before the run fails "
-            f"({MAX_RETRY_SECONDS.range_text})."
+            "Total seconds one request may spend retrying before the run fails; a "
+            "Retry-After longer than this fails the request with a sentence once the budget "
+            f"is spent, instead of holding every worker ({MAX_RETRY_SECONDS.range_text})."
         ),
     ),
 )

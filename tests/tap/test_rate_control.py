@@ -127,6 +127,7 @@ BEYOND_THE_BUDGET = {
 UNUSABLE = {"garbage": "soon", "negative": "-5", "a date past": "Wed, 21 Oct 2015 07:28:00 GMT"}
 
 
+@pytest.mark.timeout(90)  # before issue 14 the other workers slept for the whole Retry-After
 @pytest.mark.parametrize("value", list(BEYOND_THE_BUDGET.values()), ids=list(BEYOND_THE_BUDGET))
 def test_a_retry_after_beyond_max_retry_seconds_fails_with_a_sentence(coupa, config, value):
     config.update(max_retry_seconds=2, max_retries=8)
@@ -146,6 +147,7 @@ def test_a_retry_after_beyond_max_retry_seconds_fails_with_a_sentence(coupa, con
     assert 2 <= served <= 3, served
 
 
+@pytest.mark.timeout(90)
 @pytest.mark.parametrize("value", list(UNUSABLE.values()), ids=list(UNUSABLE))
 def test_an_unusable_retry_after_falls_back_to_backoff(coupa, config, value):
     config.update(max_retry_seconds=2, max_retries=3)
