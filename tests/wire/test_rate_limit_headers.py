@@ -7,6 +7,7 @@ emulator's quota knob are in tests/tap/test_rate_control.py.
 from __future__ import annotations
 
 import email.utils
+import time
 
 import pytest
 import requests
@@ -195,11 +196,14 @@ def test_the_burst_scales_with_the_rate(rate: float, burst: int) -> None:
 
 
 def test_no_permit_accrues_during_a_pause() -> None:
-    controller = RateController(1000, max_pause=0.2)  # burst 20
-    assert controller.burst == 20
-    controller.observe(429, retry_after=0.2)
-    controller.acquire()  # waits out the pause
-    # Right after it the bucket is empty, not refilled by the 0.2 s it lasted.
+    """Clock values are passed in, so nothing here depends on how fast threads wake up."""
+    controller = RateController(10, max_pause=5)  # burst 8
+    controller.observe(429, retry_after=5)  # the rate halves to 5/s; the bucket is emptied
+    start = time.monotonic()
+    # Four seconds into the pause: still nothing saved up (20 permits' worth of time passed).
+    assert controller._permit_wait(start + 4.0) > 0
+    # Just after it: only what 0.1 s at 5/s earns, half a permit, not a burst of 8.
+    assert controller._permit_wait(start + 5.1) > 0
     assert controller._tokens < 1
 
 
@@ -215,10 +219,10 @@ def test_the_quota_counts_down_requests_in_flight() -> None:
     controller = RateController(None, max_pause=0.25)
     with controller.permit(), controller.permit(), controller.permit():
         # Three on the wire: the answer to one says 2 left, but two others may take them.
-        controller.observe(200, quota=Quota(remaining=2, reset=0.25))
+        controller.observe(200, quota=Quota(remaining=2, reset=30))
         assert controller.counters().quota_waits == 1
     fresh = RateController(None, max_pause=0.25)
-    fresh.observe(200, quota=Quota(remaining=2, reset=0.25))
+    fresh.observe(200, quota=Quota(remaining=2, reset=30))
     fresh.acquire()
     assert fresh.counters().quota_waits == 0
     fresh.acquire()  # the window's last request: the next one waits for the reset
