@@ -33,6 +33,7 @@ from coupa_api.retry import (
     REFUSED,
     RETRIABLE_EXCEPTIONS,
     RetryPolicy,
+    retry_after_seconds,
     transport_failure,
     transport_message,
     with_retries,
@@ -84,6 +85,9 @@ class CoupaOAuth(OAuthAuthenticator):
         #: The `_not_before` whose wait was last logged (one line per wait, not per thread).
         self._announced_wait: float | None = None
         self._rejections = 0
+        #: Coupa accepted a request since the current token was minted: a refusal now means
+        #: expired or revoked, not "still settling".
+        self._proven = False
         #: Refusals of a token still inside the settle grace, since Coupa last accepted one
         #: (concurrent refusals within a second count once).
         self._young_refusals = 0
@@ -177,6 +181,7 @@ class CoupaOAuth(OAuthAuthenticator):
             expires = payload.get("expires_in", self._default_expiration)
             self.expires_in = int(expires) if expires else None
             self._minted_at = time.monotonic()
+            self._proven = False
             self._not_before = self._minted_at + self.settle_seconds
             self.mints += 1
             self.logger.info(
@@ -191,16 +196,18 @@ class CoupaOAuth(OAuthAuthenticator):
         return not self.reached and transport_failure(exc) == REFUSED
 
     def _post_token_request(self) -> dict[str, Any]:
-        self.limiter.acquire()
-        response = self.http.post(
-            self.auth_endpoint,
-            data=self.oauth_request_body,
-            headers={"Accept": "application/json"},
-            timeout=self.timeout,
-            allow_redirects=False,  # a redirect would re-post the form, secret included
-        )
-        self.reached = True
-        status = response.status_code
+        with self.limiter.permit():
+            response = self.http.post(
+                self.auth_endpoint,
+                data=self.oauth_request_body,
+                headers={"Accept": "application/json"},
+                timeout=self.timeout,
+                allow_redirects=False,  # a redirect would re-post the form, secret included
+            )
+            self.reached = True
+            status = response.status_code
+            if status == 429:
+                self.limiter.observe(status, retry_after_seconds(response))
         if 300 <= status < 400:
             raise self._token_redirect(response)
         if status == 429 or status >= 500:
@@ -291,6 +298,7 @@ class CoupaOAuth(OAuthAuthenticator):
         """Coupa accepted a request: reset the 401 counters."""
         self._rejections = 0
         self._young_refusals = 0
+        self._proven = True
 
     def settle_advice(self) -> str:
         """What to change when Coupa keeps refusing tokens that are still settling."""
@@ -318,7 +326,10 @@ class CoupaOAuth(OAuthAuthenticator):
                 return "Retrying with the token another request minted meanwhile."
             now = time.monotonic()
             age = now - (self._minted_at or 0.0)
-            if age < self.settle_seconds + SETTLE_GRACE_SECONDS:
+            # Unproven (never accepted) counts as young whatever its age: on a loaded machine
+            # the first answer to a fresh token can come after the grace period, and
+            # re-minting would only restart the settle window.
+            if not self._proven or age < self.settle_seconds + SETTLE_GRACE_SECONDS:
                 if now - self._young_refused_at >= 1.0:
                     self._young_refusals += 1
                     self._young_refused_at = now

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +18,7 @@ import requests
 from coupa_api.auth import CoupaOAuth, ScopeSource
 from coupa_api.errors import CoupaFatalError, CoupaRetriableError, CoupaScopeError
 from coupa_api.query import encode
+from coupa_api.ratelimit_headers import parse_quota
 from coupa_api.responses import Verdict, classify, decode_json
 from coupa_api.retry import retry_after_seconds, with_retries
 from coupa_api.settings import normalize_base_url, rate_limiter, retry_policy
@@ -70,9 +72,11 @@ class CoupaClient:
         """Raise what `response` calls for; return quietly when it is usable.
 
         `scope` is the scope the call needs, named in the 403 message when Coupa does not say.
-        Every response also feeds the run's rate controller (a 429 slows every worker down).
+        Every response also feeds the run's rate controller (a 429 slows every worker down;
+        rate-limit headers, when a gateway sends them, pace it before any 429).
         """
-        self.limiter.observe(response.status_code, retry_after_seconds(response))
+        quota = parse_quota(response.headers, time.time())
+        self.limiter.observe(response.status_code, retry_after_seconds(response), quota)
         result = classify(response, what=what)
         if result.verdict is Verdict.OK:
             self.auth.accepted()
@@ -113,12 +117,12 @@ class CoupaClient:
         scope: str | None = None,
     ) -> requests.Response:
         """One attempt: take a permit, authenticate, send, check. No retries."""
-        self.limiter.acquire()
-        request = requests.Request(method, self.url(path, params), json=json)
-        prepared = self.http.prepare_request(request)
-        prepared.headers["Authorization"] = self.auth.bearer_header()
-        response = self.http.send(prepared, timeout=self.timeout)
-        self.check(response, what=f"{method} {path}", scope=scope)
+        with self.limiter.permit():
+            request = requests.Request(method, self.url(path, params), json=json)
+            prepared = self.http.prepare_request(request)
+            prepared.headers["Authorization"] = self.auth.bearer_header()
+            response = self.http.send(prepared, timeout=self.timeout)
+            self.check(response, what=f"{method} {path}", scope=scope)
         return response
 
     def request(

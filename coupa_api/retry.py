@@ -7,7 +7,7 @@ run fails with a clear message instead of hanging on a Coupa outage.
 
 from __future__ import annotations
 
-import email.utils
+import contextlib
 import functools
 import ipaddress
 import logging
@@ -23,7 +23,9 @@ import backoff
 import requests
 from urllib3.util import parse_url
 
-from coupa_api.errors import RetriableAPIError
+from coupa_api.errors import CoupaRetriableError, RetriableAPIError
+from coupa_api.ratelimit_headers import retry_after_seconds as parse_retry_after
+from coupa_api.redact import excerpt
 
 T = TypeVar("T")
 
@@ -64,24 +66,19 @@ class RetryPolicy:
                 return self.reauth_wait_seconds
             after = retry_after_seconds(response)
             if after is not None:
-                return min(after, self.max_wait_seconds)
+                return min(after, self.max_wait_seconds, self.max_time_seconds)
         ceiling = min(self.max_wait_seconds, self.base_seconds * (2 ** (attempt - 1)))
         return random.uniform(ceiling / 2, ceiling)
 
 
 def retry_after_seconds(response: requests.Response) -> float | None:
-    """Read Retry-After as seconds or as an HTTP date; None when absent or unreadable."""
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    value = value.strip()
-    if value.replace(".", "", 1).isdigit():
-        return max(0.0, float(value))
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+    """Read Retry-After as seconds or as an HTTP date; None when absent or unreadable.
+
+    Never raises: garbage, negative numbers and impossible dates are None. A huge value is
+    returned as it is (maybe inf); every wait built on it is capped (`wait_for`, the rate
+    controller's `max_pause`).
+    """
+    return parse_retry_after(response.headers.get("Retry-After"), time.time())
 
 
 #: What a transport failure means for the run.
@@ -295,6 +292,11 @@ def with_retries(
         exc = details.get("exception")
         if is_permanent(exc) or (giveup is not None and giveup(exc)):
             return  # the caller turns it into a sentence about base_url
+        if isinstance(exc, BaseException) and _response_status(exc) == TOO_MANY_REQUESTS:
+            # The sentence replaces the exception (below); the run's error log says it once.
+            with contextlib.suppress(AttributeError, TypeError):
+                exc.__dict__[_GAVE_UP] = (details.get("tries", 0), details.get("elapsed", 0.0))
+            return
         logger.error(
             "Giving up after %d attempts in %.0f s: %s",
             details.get("tries", 0),
@@ -314,4 +316,63 @@ def with_retries(
         raise_on_giveup=True,
         logger=None,
     )(func)
-    return decorated
+
+    def explained(*args: Any, **kwargs: Any) -> T:
+        try:
+            return decorated(*args, **kwargs)
+        except RetriableAPIError as exc:
+            given_up = exc.__dict__.pop(_GAVE_UP, None)
+            if given_up is None:
+                raise
+            tries, elapsed = given_up
+            raise CoupaRetriableError(
+                throttled_sentence(exc, policy, tries, elapsed), exc.response
+            ) from exc
+
+    return explained
+
+
+#: HTTP 429 Too Many Requests.
+TOO_MANY_REQUESTS = 429
+#: Where `with_retries` notes (tries, elapsed) on a 429 it gave up on.
+_GAVE_UP = "_coupa_gave_up"
+
+
+def _response_status(exc: BaseException) -> int | None:
+    response = getattr(exc, "response", None)
+    return response.status_code if isinstance(response, requests.Response) else None
+
+
+def throttled_sentence(exc: BaseException, policy: RetryPolicy, tries: int, elapsed: float) -> str:
+    """What to do when Coupa (or a gateway) kept answering 429 until the retry budget ran out.
+
+    A Retry-After longer than the budget is named: the run stops after `max_retry_seconds`
+    instead of holding every worker for as long as the header asks.
+    """
+    response = getattr(exc, "response", None)
+    what = "A request to Coupa"
+    raw_after: str | None = None
+    after: float | None = None
+    if isinstance(response, requests.Response):
+        request = response.request
+        if request is not None and request.url:
+            what = f"{request.method} {parse_url(str(request.url)).path}"
+        raw_after = response.headers.get("Retry-After")
+        after = retry_after_seconds(response)
+    budget = policy.max_time_seconds
+    if after is not None and after > budget:
+        asked = f"{after:,.0f} s" if after < 1e12 else "longer than any run lasts"
+        return (
+            f"{what}: Coupa answered 429 (rate limited) and asked to wait {asked} "
+            f"(Retry-After: {excerpt(raw_after or '', 40)}), longer than `max_retry_seconds` "
+            f"({budget:g} s) lets one request retry, so the run stops after {elapsed:.0f} s "
+            "instead of holding every worker that long; run again later, or raise "
+            "`max_retry_seconds` (each pause lasts at most 60 s, and the request is retried "
+            "until that budget is spent)."
+        )
+    return (
+        f"{what}: Coupa answered 429 (rate limited) {tries} times in {elapsed:.0f} s, all that "
+        f"`max_retries` ({policy.max_tries}) and `max_retry_seconds` ({budget:g} s) allow, so "
+        "the run stops; lower `max_requests_per_second` if other integrations share this "
+        "OAuth client, or raise `max_retries` / `max_retry_seconds`."
+    )

@@ -25,7 +25,7 @@ from coupa_api.numeric_settings import (
     TOKEN_SETTLE_SECONDS,
     number_problems,
 )
-from coupa_api.ratelimit import DEFAULT_BURST, DEFAULT_RATE, RateController
+from coupa_api.ratelimit import DEFAULT_RATE, MAX_PAUSE_SECONDS, RateController, burst_for
 from coupa_api.retry import RetryPolicy, is_loopback
 
 SCOPE_PATTERN = re.compile(
@@ -97,9 +97,12 @@ CONNECTION_PROPERTIES: tuple[th.Property[Any], ...] = (
         title="Client-side rate limit (requests/s)",
         description=(
             "Requests per second for the whole run, shared by every stream and worker (Coupa "
-            "documents 25 with a burst of 20). Lower it if other integrations share the "
-            "client. A 429 halves the rate, which then recovers; Retry-After pauses every "
-            "worker. 0 turns client-side pacing off (429s are still retried). "
+            "documents 25 with a burst of 20; a lower rate gets a smaller burst, 0.8 s of it). "
+            "Lower it if other integrations share the client. A 429 halves the rate, which "
+            "then recovers; Retry-After pauses every worker, at most 60 s at a time and never "
+            "past `max_retry_seconds`; rate-limit headers from a gateway (RateLimit, "
+            "X-RateLimit-*) are paced on before any 429. 0 turns client-side pacing off (429s "
+            "are still retried). "
             f'{MAX_REQUESTS_PER_SECOND.range_text}, a number or its text such as "12.5".'
         ),
     ),
@@ -119,8 +122,9 @@ CONNECTION_PROPERTIES: tuple[th.Property[Any], ...] = (
         default=600,
         title="Retry time budget (s)",
         description=(
-            "Total seconds one request may spend retrying before the run fails "
-            f"({MAX_RETRY_SECONDS.range_text})."
+            "Total seconds one request may spend retrying before the run fails; a "
+            "Retry-After longer than this fails the request with a sentence once the budget "
+            f"is spent, instead of holding every worker ({MAX_RETRY_SECONDS.range_text})."
         ),
     ),
 )
@@ -247,6 +251,12 @@ def retry_policy(config: Mapping[str, Any]) -> RetryPolicy:
 
 
 def rate_limiter(config: Mapping[str, Any]) -> RateController:
-    """The run's one rate controller (Coupa's documented 25 requests/s, burst 20)."""
+    """The run's one rate controller (Coupa's documented 25 requests/s, burst 20).
+
+    The burst scales with a lower rate (coupa_api.ratelimit.burst_for); one pause lasts at
+    most 60 s, and never longer than the retry budget (`max_retry_seconds`).
+    """
     rate = config.get("max_requests_per_second", DEFAULT_RATE)
-    return RateController(float(rate) if rate else None, burst=DEFAULT_BURST)
+    pacing = float(rate) if rate else None
+    budget = float(config.get("max_retry_seconds") or 600)
+    return RateController(pacing, burst=burst_for(pacing), max_pause=min(MAX_PAUSE_SECONDS, budget))

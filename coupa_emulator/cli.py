@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 from coupa_emulator.auth import DEFAULT_CLIENT
 from coupa_emulator.config import PROFILES, ConfigError, EmulatorConfig
 from coupa_emulator.faults import FaultRule
+from coupa_emulator.quota import HEADER_STYLES
 from coupa_emulator.server import make_app, start_site
 
 
@@ -50,6 +51,16 @@ def _optional_float(value: str) -> float | None:
         return float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number or 'off', got {value!r}") from None
+
+
+def _optional_int(value: str) -> int | None:
+    if value.lower() in {"none", "off", "null"}:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        msg = f"expected a whole number or 'off', got {value!r}"
+        raise argparse.ArgumentTypeError(msg) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,6 +113,25 @@ def build_parser() -> argparse.ArgumentParser:
         type=_optional_float,
         default=d.retry_after,
         help="seconds to send in Retry-After with 429 (default: no header, like Coupa)",
+    )
+    p.add_argument(
+        "--quota",
+        type=_optional_int,
+        default=d.quota,
+        help="a gateway's quota: requests per --quota-window per client, then 429 (default off)",
+    )
+    p.add_argument(
+        "--quota-window",
+        type=float,
+        default=d.quota_window,
+        help="seconds of one quota window (default 60)",
+    )
+    p.add_argument(
+        "--rate-limit-headers",
+        choices=HEADER_STYLES,
+        default=d.rate_limit_headers,
+        help="rate-limit headers sent with the quota: ietf (RateLimit/RateLimit-Policy), "
+        "ietf-dict, ietf-old (RateLimit-Limit/-Remaining/-Reset), x-ratelimit, none (default)",
     )
     p.add_argument(
         "--faults",
@@ -163,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
             rate_limit=args.rate_limit,
             burst=args.burst,
             retry_after=args.retry_after,
+            quota=args.quota,
+            quota_window=args.quota_window,
+            rate_limit_headers=args.rate_limit_headers,
             faults=args.faults,
             stable_order=args.stable_order,
             clock_offset_seconds=args.clock_offset_seconds,

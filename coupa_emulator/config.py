@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from coupa_emulator.quota import HEADER_STYLES
 from coupa_emulator.resources import RESOURCES
 
 PROFILES: tuple[str, ...] = ("acme", "globex")
@@ -17,6 +18,9 @@ BEHAVIOUR_KNOBS: frozenset[str] = frozenset(
         "rate_limit",
         "burst",
         "retry_after",
+        "quota",
+        "quota_window",
+        "rate_limit_headers",
         "settle_seconds",
         "expires_in",
         "stable_order",
@@ -53,6 +57,20 @@ def tenant_problem(config: EmulatorConfig) -> None:
             raise ConfigError(f"vanishing_parents[{name!r}] must be a list of ids, got {ids!r}")
 
 
+def quota_problem(config: EmulatorConfig) -> None:
+    """Raise ConfigError for an unusable quota knob (coupa_emulator/quota.py)."""
+    quota, window = config.quota, config.quota_window
+    if quota is not None and (isinstance(quota, bool) or not isinstance(quota, int) or quota < 1):
+        raise ConfigError(f"quota must be a whole number >= 1 (or null for off), got {quota!r}")
+    if isinstance(window, bool) or not isinstance(window, int | float) or not 0 < window <= 86400:
+        raise ConfigError(f"quota_window must be between 0 and 86400 s, got {window!r}")
+    if config.rate_limit_headers not in HEADER_STYLES:
+        raise ConfigError(
+            f"rate_limit_headers must be one of {', '.join(HEADER_STYLES)}, "
+            f"got {config.rate_limit_headers!r}"
+        )
+
+
 @dataclass
 class EmulatorConfig:
     """Every knob of one emulator instance (defaults mirror a real Coupa instance)."""
@@ -69,6 +87,11 @@ class EmulatorConfig:
     rate_limit: float | None = None
     burst: int = 20
     retry_after: float | None = None
+    #: A gateway's quota (coupa_emulator/quota.py): `quota` requests per `quota_window`
+    #: seconds per client (None: off), reported in the `rate_limit_headers` style.
+    quota: int | None = None
+    quota_window: float = 60.0
+    rate_limit_headers: str = "none"
     faults: list[dict[str, Any]] = field(default_factory=list)
     stable_order: bool = False
     #: Seconds added to the instance's clock (new `updated-at` values and the `Date` header),
@@ -109,6 +132,7 @@ class EmulatorConfig:
             raise ConfigError(f"burst must be >= 1, got {self.burst}")
         if self.retry_after is not None and self.retry_after < 0:
             raise ConfigError(f"retry_after must be >= 0, got {self.retry_after}")
+        quota_problem(self)
         tenant_problem(self)
         for name, n in (self.counts or {}).items():
             if name not in RESOURCES:

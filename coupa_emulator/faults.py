@@ -34,7 +34,8 @@ class FaultRule:
     times: int = 1
     status: int = 503
     body: str = "html"
-    retry_after: float | None = None
+    #: Seconds, or a string sent verbatim (to play garbage, negative, HTTP-date Retry-After).
+    retry_after: float | str | None = None
     delay_s: float = 2.0
     location: str | None = None
     seen: int = 0
@@ -68,7 +69,7 @@ class FaultRule:
             times=int(raw.get("times", 1)),
             status=int(raw.get("status", 503)),
             body=str(raw.get("body", "html")),
-            retry_after=None if raw.get("retry_after") is None else float(raw["retry_after"]),
+            retry_after=_retry_after(raw.get("retry_after")),
             delay_s=float(raw.get("delay_s", 2.0)),
             location=None if raw.get("location") is None else str(raw["location"]),
         )
@@ -94,6 +95,24 @@ class FaultRule:
             return False
         self.fired += 1
         return True
+
+
+def _retry_after(value: Any) -> float | str | None:
+    """A rule's Retry-After: a number of seconds, or a string sent as it is (one header line)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if not value.isprintable() or not value.isascii():
+            raise ConfigError(f"fault retry_after must be printable ASCII, got {value!r}")
+        return value
+    return float(value)
+
+
+def retry_after_header(value: float | str) -> str:
+    """The Retry-After header's text: a string verbatim, whole seconds without an exponent."""
+    if isinstance(value, str):
+        return value
+    return str(int(value)) if float(value).is_integer() else f"{value}"
 
 
 class Faults:

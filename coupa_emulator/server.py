@@ -1,7 +1,8 @@
 """The aiohttp application, the middleware that plays production, and an in-thread runner.
 
-The middleware applies, in order: latency, due mutations, fault rules, the rate limiter,
-then the handler; it also keeps the request log and counters the control API reports.
+The middleware applies, in order: latency, due mutations, fault rules, the rate limiter, a
+gateway's quota (with its rate-limit headers), then the handler; it also keeps the request
+log and counters the control API reports.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from coupa_emulator import admin, api, tenant, timefmt
 from coupa_emulator.api import CLIENT_KEY, EMULATOR_KEY
 from coupa_emulator.config import EmulatorConfig
 from coupa_emulator.control import EmulatorControl
-from coupa_emulator.faults import fault_body
+from coupa_emulator.faults import fault_body, retry_after_header
+from coupa_emulator.quota import quota_headers
 from coupa_emulator.state import Emulator
 
 
@@ -43,6 +45,19 @@ def _drop(request: web.Request) -> None:
         transport.abort()
 
 
+def _client_key(emu: Emulator, request: web.Request) -> str:
+    """Whose limits a request counts against: its OAuth client, else its address."""
+    return emu.auth.client_of(request.headers.get("Authorization")) or f"ip:{request.remote}"
+
+
+def _too_many(emu: Emulator, text: str = "Rate limit exceeded") -> web.Response:
+    """A 429, with Retry-After only when the `retry_after` knob asks for one (Coupa sends none)."""
+    response = web.Response(status=429, text=text, content_type="text/plain")
+    if emu.config.retry_after is not None:
+        response.headers["Retry-After"] = retry_after_header(emu.config.retry_after)
+    return response
+
+
 @web.middleware
 async def production(  # noqa: PLR0912, PLR0915 - the production pipeline, step by step
     request: web.Request, handler: Any
@@ -52,6 +67,7 @@ async def production(  # noqa: PLR0912, PLR0915 - the production pipeline, step 
         response: web.StreamResponse = await handler(request)
         return response
     emu = request.app[EMULATOR_KEY]
+    arrived = time.time()
     emu.in_flight += 1
     emu.max_in_flight = max(emu.max_in_flight, emu.in_flight)
     status, size = 0, 0
@@ -83,27 +99,33 @@ async def production(  # noqa: PLR0912, PLR0915 - the production pipeline, step 
             if rule.location is not None:
                 response.headers["Location"] = rule.location
             if rule.retry_after is not None:
-                response.headers["Retry-After"] = f"{rule.retry_after:g}"
+                response.headers["Retry-After"] = retry_after_header(rule.retry_after)
             if rule.status == 401:
                 response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
         elif is_api and not emu.limiter.allow(
-            emu.auth.client_of(request.headers.get("Authorization")) or f"ip:{request.remote}",
-            emu.config.rate_limit,
-            emu.config.burst,
+            _client_key(emu, request), emu.config.rate_limit, emu.config.burst
         ):
-            response = web.Response(
-                status=429, text="Rate limit exceeded", content_type="text/plain"
-            )
-            if emu.config.retry_after is not None:
-                response.headers["Retry-After"] = f"{emu.config.retry_after:g}"
+            response = _too_many(emu)
         else:
-            try:
-                differs = tenant.answer(emu, request) if is_api else None
-                response = differs if differs is not None else await handler(request)
-            except web.HTTPException as exc:
-                response = exc
-            if rule is not None and rule.kind == "truncate":
-                response = _truncated(response)
+            quota = (
+                emu.quotas.take(
+                    _client_key(emu, request), emu.config.quota, emu.config.quota_window
+                )
+                if is_api and emu.config.quota is not None
+                else None
+            )
+            if quota is not None and not quota.allowed:
+                response = _too_many(emu, "Quota exceeded")
+            else:
+                try:
+                    differs = tenant.answer(emu, request) if is_api else None
+                    response = differs if differs is not None else await handler(request)
+                except web.HTTPException as exc:
+                    response = exc
+                if rule is not None and rule.kind == "truncate":
+                    response = _truncated(response)
+            if quota is not None:
+                response.headers.update(quota_headers(emu.config.rate_limit_headers, quota))
         status, size = response.status, _body_size(response)
         if emu.config.clock_offset_seconds:
             response.headers["Date"] = email.utils.formatdate(timefmt.now_ts(), usegmt=True)
@@ -120,6 +142,7 @@ async def production(  # noqa: PLR0912, PLR0915 - the production pipeline, step 
             "accept": request.headers.get("Accept"),
             "bytes": size,
             "time": time.time(),
+            "arrived": arrived,
         })  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from coupa_emulator.auth import Auth
 from coupa_emulator.config import BEHAVIOUR_KNOBS, ConfigError, EmulatorConfig
 from coupa_emulator.faults import Faults, Mutation, RateLimiter
 from coupa_emulator.query import Schema, build_schema
+from coupa_emulator.quota import Quotas
 from coupa_emulator.resources import RESOURCES
 from coupa_emulator.store import Store
 from coupa_emulator.timefmt import fmt, now_ts
@@ -29,6 +30,7 @@ class Emulator:
         self.auth = Auth()
         self.faults = Faults()
         self.limiter = RateLimiter()
+        self.quotas = Quotas()
         self._rebuild(config)
         self.faults.add(list(config.faults))
 
@@ -47,6 +49,7 @@ class Emulator:
         self.auth.reset()
         self.faults.rules.clear()
         self.limiter.reset()
+        self.quotas.reset()
 
     def reset(self, **knobs: Any) -> None:
         """Regenerate data from the start config plus `knobs`; clear everything else."""
@@ -67,6 +70,8 @@ class Emulator:
                 f"{', '.join(sorted(BEHAVIOUR_KNOBS))} (data knobs need reset())"
             )
         self.config = self.config.replaced(**knobs)
+        if {"quota", "quota_window"} & set(knobs):
+            self.quotas.reset()  # a new quota starts fresh windows
         return {k: getattr(self.config, k) for k in sorted(BEHAVIOUR_KNOBS)}
 
     def schema(self, resource: str) -> Schema:

@@ -26,6 +26,40 @@ def test_rate_limit_429_without_retry_after(api, coupa):
     assert api.get("/api/currencies").status_code == 200  # the bucket refills
 
 
+QUOTA_HEADERS = {
+    "ietf": ("RateLimit", '"default";r={r};t=60'),
+    "ietf-dict": ("RateLimit", "limit=3, remaining={r}, reset=60"),
+    "ietf-old": ("RateLimit-Remaining", "{r}"),
+    "x-ratelimit": ("X-RateLimit-Remaining", "{r}"),
+}
+
+
+@pytest.mark.parametrize("style", sorted(QUOTA_HEADERS))
+def test_quota_answers_429_when_spent_and_reports_it_in_headers(api, coupa, style):
+    coupa.control.configure(quota=3, quota_window=60, rate_limit_headers=style)
+    answers = _burst(api, 4)
+    assert [r.status_code for r in answers] == [200, 200, 200, 429]
+    name, template = QUOTA_HEADERS[style]
+    assert [r.headers[name] for r in answers] == [template.format(r=n) for n in (2, 1, 0, 0)]
+    assert "Retry-After" not in answers[-1].headers  # only with the retry_after knob
+    if style == "ietf":
+        assert answers[0].headers["RateLimit-Policy"] == '"default";q=3;w=60'
+    if style == "x-ratelimit":
+        assert int(answers[0].headers["X-RateLimit-Reset"]) > time.time()  # an epoch
+
+
+def test_quota_without_headers_and_knob_errors(api, coupa):
+    coupa.control.configure(quota=1, quota_window=60, retry_after=7)
+    first, second = _burst(api, 2)
+    assert first.status_code == 200
+    assert not [h for h in first.headers if "ratelimit" in h.lower()]
+    assert second.status_code == 429
+    assert second.headers["Retry-After"] == "7"
+    for bad in ({"quota": 0}, {"quota": 1.5}, {"quota_window": 0}, {"rate_limit_headers": "x"}):
+        with pytest.raises(ControlError):
+            coupa.control.configure(**bad)
+
+
 def test_rate_limit_with_retry_after_and_per_client(api, coupa, oauth_client, mint_token):
     coupa.control.configure(rate_limit=1, burst=1, retry_after=2)
     assert api.get("/api/currencies").status_code == 200

@@ -89,7 +89,8 @@ def test_cli_help_documents_every_knob():
     out = subprocess.run([*EXE, "--help"], capture_output=True, text=True, check=True).stdout  # noqa: S603
     for flag in ("--host", "--port", "--seed", "--scale", "--tenant-profile", "--settle-seconds",
                  "--expires-in", "--latency-ms", "--rate-limit", "--burst", "--retry-after",
-                 "--faults", "--stable-order"):  # fmt: skip
+                 "--faults", "--stable-order", "--quota", "--quota-window",
+                 "--rate-limit-headers"):  # fmt: skip
         assert flag in out, flag
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import time
 from contextlib import redirect_stdout
@@ -10,9 +11,10 @@ from typing import Any
 
 import pytest
 
+from coupa_api.errors import CoupaRetriableError
 from coupa_api.ratelimit import RateController
 from tap_coupa.tap import TapCoupa
-from tests.tap.conftest import discover, parse_messages, select
+from tests.tap.conftest import discover, parse_messages, run_cli, select
 
 
 def sync(config: dict[str, Any], catalog: dict[str, Any]) -> tuple[TapCoupa, list[int]]:
@@ -90,3 +92,148 @@ def test_retry_after_holds_other_callers():
     start = time.monotonic()
     controller.acquire()
     assert time.monotonic() - start >= 0.35
+
+
+# -- issue 14: the rate controller bounds itself ------------------------------------------------
+def api_log(coupa, since: int) -> list[dict[str, Any]]:
+    """The emulator's own log of /api/ requests after entry `since`, in arrival order."""
+    log = [r for r in coupa.control.requests_log()[since:] if r["path"].startswith("/api/")]
+    return sorted(log, key=lambda r: r["arrived"])
+
+
+def test_burst_scales_with_max_requests_per_second(coupa, config):
+    """At 4 requests/s the run opens with a burst of 3, not Coupa's 20 (issue 14: 21 went out)."""
+    coupa.control.reset(counts={"invoices": 1000})
+    catalog = select(discover(config), ["invoices"])
+    config.update(max_concurrency=8, max_requests_per_second=4)
+    before = len(coupa.control.requests_log())
+    tap, ids = sync(config, catalog)
+    assert sorted(ids) == coupa.control.record_ids("invoices")
+    assert tap.coupa.limiter.burst == 3
+    log = api_log(coupa, before)
+    assert len(log) >= 20  # 20 pages: the unbounded burst of 20 would all land in one second
+    first = log[0]["arrived"]
+    # Counted by the server's clock: a property of the bucket (3 saved + 4 earned in 1 s).
+    in_first_second = [r for r in log if r["arrived"] < first + 1.0]
+    assert len(in_first_second) <= 4 + 3, [round(r["arrived"] - first, 3) for r in log[:12]]
+
+
+BEYOND_THE_BUDGET = {
+    "an hour": "3600",
+    "ten billion seconds": "10000000000",
+    "four hundred digits": "9" * 400,
+    "a date in 9999": "Fri, 31 Dec 9999 23:59:59 GMT",
+}
+UNUSABLE = {"garbage": "soon", "negative": "-5", "a date past": "Wed, 21 Oct 2015 07:28:00 GMT"}
+
+
+@pytest.mark.timeout(90)  # before issue 14 the other workers slept for the whole Retry-After
+@pytest.mark.parametrize("value", list(BEYOND_THE_BUDGET.values()), ids=list(BEYOND_THE_BUDGET))
+def test_a_retry_after_beyond_max_retry_seconds_fails_with_a_sentence(coupa, config, value):
+    config.update(max_retry_seconds=2, max_retries=8)
+    catalog = select(discover(config), ["invoices"])
+    coupa.control.add_faults(
+        [{"kind": "status", "path": "/api/invoices", "status": 429, "times": 99,
+          "retry_after": value}]
+    )  # fmt: skip
+    with pytest.raises(CoupaRetriableError) as info:
+        sync(config, catalog)
+    message = str(info.value)
+    assert "`max_retry_seconds` (2 s)" in message, message
+    assert "Retry-After" in message
+    assert "429" in message
+    # Waited the budget once, then one more attempt: not an hour, and no retry storm either.
+    served = coupa.control.stats()["status_counts"].get("429", 0)
+    assert 2 <= served <= 3, served
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("value", list(UNUSABLE.values()), ids=list(UNUSABLE))
+def test_an_unusable_retry_after_falls_back_to_backoff(coupa, config, value):
+    config.update(max_retry_seconds=2, max_retries=3)
+    catalog = select(discover(config), ["invoices"])
+    coupa.control.add_faults(
+        [{"kind": "status", "path": "/api/invoices", "status": 429, "times": 99,
+          "retry_after": value}]
+    )  # fmt: skip
+    with pytest.raises(CoupaRetriableError) as info:
+        sync(config, catalog)
+    message = str(info.value)
+    assert "answered 429 (rate limited)" in message
+    assert "`max_retries` (3)" in message, message
+    assert "`max_retry_seconds` (2 s)" in message
+
+
+def test_the_cli_says_one_sentence_for_a_retry_after_of_an_hour(coupa, config, tmp_path):
+    config.update(max_retry_seconds=2)
+    (tmp_path / "catalog.json").write_text(json.dumps(select(discover(config), ["invoices"])))
+    coupa.control.add_faults(
+        [{"kind": "status", "path": "/api/invoices", "status": 429, "times": 99,
+          "retry_after": 3600}]
+    )  # fmt: skip
+    result = run_cli(["--catalog", str(tmp_path / "catalog.json")], config, tmp_path, timeout=90)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert "OverflowError" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "| ERROR" in line]
+    said = [line for line in errors if "asked to wait 3,600 s (Retry-After: 3600)" in line]
+    assert said, result.stderr[-3000:]
+    assert "`max_retry_seconds` (2 s)" in said[0]
+
+
+def test_workers_resume_at_the_paced_rate_after_a_retry_after(coupa, config):
+    """A server tighter than the client, answering 429 with Retry-After: 1 (issue 14 item 3).
+
+    Before: every pause ended with all 8 workers and 20 saved permits at once, a storm of 429s
+    (the run failed on 8 straight 429s). Now each pause is followed by paced requests.
+    """
+    coupa.control.reset(counts={"invoices": 1500})
+    config.update(max_concurrency=8, max_requests_per_second=25)
+    catalog = select(discover(config), ["invoices"])
+    coupa.control.configure(rate_limit=8, burst=2, retry_after=1)
+    before = len(coupa.control.requests_log())
+    tap, ids = sync(config, catalog)
+    assert sorted(ids) == coupa.control.record_ids("invoices")
+    log = api_log(coupa, before)
+    throttled = [r["arrived"] for r in log if r["status"] == 429]
+    pages = sum(r["status"] == 200 for r in log)
+    assert throttled, "the server never throttled: the test proves nothing"
+    # Group the 429s by the pause they caused: one Retry-After, and the answers that were
+    # already on their way. A storm after a pause would make these groups large.
+    groups: list[list[float]] = []
+    for t in throttled:
+        if groups and t < groups[-1][0] + 1.0:
+            groups[-1].append(t)
+        else:
+            groups.append([t])
+    assert max(len(g) for g in groups) <= 4, [len(g) for g in groups]
+    assert len(throttled) <= pages / 2, (len(throttled), pages)
+    assert tap.coupa.limiter.counters().throttled == len(throttled)
+
+
+@pytest.mark.parametrize("style", ["ietf", "ietf-dict", "ietf-old", "x-ratelimit"])
+def test_rate_limit_headers_pace_the_run_before_any_429(coupa, config, style):
+    """A gateway's quota of 10 requests a second, announced in headers: no 429 at all."""
+    coupa.control.reset(counts={"invoices": 1000})
+    config.update(max_concurrency=8, max_requests_per_second=25)
+    catalog = select(discover(config), ["invoices"])
+    coupa.control.configure(quota=10, quota_window=1, rate_limit_headers=style)
+    before = len(coupa.control.requests_log())
+    tap, ids = sync(config, catalog)
+    assert sorted(ids) == coupa.control.record_ids("invoices")
+    log = api_log(coupa, before)
+    assert len(log) > 20  # more than two windows' worth
+    assert [r for r in log if r["status"] == 429] == []
+    assert tap.coupa.limiter.counters().quota_waits > 0
+
+
+def test_without_rate_limit_headers_the_quota_is_survived_through_429s(coupa, config):
+    coupa.control.reset(counts={"invoices": 1000})
+    config.update(max_concurrency=8, max_requests_per_second=25)
+    catalog = select(discover(config), ["invoices"])
+    coupa.control.configure(quota=10, quota_window=1, rate_limit_headers="none")
+    before = len(coupa.control.requests_log())
+    tap, ids = sync(config, catalog)
+    assert sorted(ids) == coupa.control.record_ids("invoices")
+    assert any(r["status"] == 429 for r in api_log(coupa, before))
+    assert tap.coupa.limiter.counters().quota_waits == 0
