@@ -4,6 +4,7 @@
 |---|---|
 | 2xx with a JSON body (or no body) | ok |
 | 2xx with XML, HTML or truncated JSON | retry (a proxy or a cut connection, not Coupa's answer) |
+| 3xx (a write's redirect, never followed; or one a read could not follow) | fatal, naming the Location's host |
 | 401 | reauthenticate: mint a new token once, then retry |
 | 403 | fatal, naming the missing scope |
 | 408, 429, 5xx | retry with backoff (429 honours Retry-After) |
@@ -20,6 +21,7 @@ from typing import Any
 import orjson
 import requests
 
+from coupa_api import redirects
 from coupa_api.redact import excerpt
 
 _CACHE_ATTR = "_coupa_payload"
@@ -126,6 +128,8 @@ def classify(response: requests.Response, *, what: str) -> Classification:
                 "connection looks like this.",
             )
         return Classification(Verdict.OK)
+    if redirects.is_redirect(response):
+        return Classification(Verdict.FATAL, redirects.refusal(response, what=what))
     if status == 401:
         return Classification(
             Verdict.REAUTH,
