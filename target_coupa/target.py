@@ -254,9 +254,7 @@ class TargetCoupa(CoupaPluginMixin, Target):
         if not self._record_taken:  # a stream map's `__filter__` dropped it
             self.ledger.add(RecordOutcome(Outcome.SKIPPED, stream=stream, line=line))
 
-    def _unusable(
-        self, message_dict: dict[str, Any]
-    ) -> tuple[str, str, dict[str, Any]] | None:
+    def _unusable(self, message_dict: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
         """(stage, why, what to keep) for a RECORD no sink can take; None when one can try."""
         unreadable = unreadable_reason(message_dict)
         if unreadable is not None:
