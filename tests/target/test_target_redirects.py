@@ -135,4 +135,4 @@ def test_reads_still_follow_redirects(coupa, config, recorder):
     client = CoupaClient(config, scopes=["core.supplier.read"])
     answer = client.request("GET", "/api/suppliers", params={"limit": 1})
     assert answer == {"id": 999999, "status": "draft"}
-    assert recorder.received and recorder.received[0][0] == "GET"
+    assert [method for method, _ in recorder.received] == ["GET"]
