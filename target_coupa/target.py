@@ -242,7 +242,7 @@ class TargetCoupa(CoupaPluginMixin, Target):
         self._record_taken = False
         try:
             super()._process_record_message(message_dict)
-        except CoupaError:
+        except (CoupaError, MemoryError):
             raise
         except Exception as exc:
             if self._record_taken:
