@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from singer_sdk.io_base import SingerReader
 from singer_sdk.singerlib.json import deserialize_json
+from typing_extensions import override
 
 #: Key of the pseudo-message that stands for an unreadable input line.
 UNREADABLE = "_unreadable_line"
@@ -31,6 +33,8 @@ class TolerantReader(SingerReader):
         super().__init__()
         #: The input line being handled (1-based); 0 before the first.
         self.line_number = 0
+        #: Where warnings about ignored messages go (the target sets its own logger).
+        self.logger = logging.getLogger("target-coupa")
 
     def process_lines(
         self, file_input: IO[str] | None, callbacks: dict[str, Callable[[dict[str, Any]], None]]
@@ -57,6 +61,20 @@ class TolerantReader(SingerReader):
         if not isinstance(message, dict) or "type" not in message:
             return _unreadable(line, "is not a Singer message (a JSON object with a `type`)")
         return message
+
+    @override
+    def _process_unknown_message(self, message_dict: dict[str, Any]) -> None:
+        """Ignore a message of a type no Singer target reads, with a warning naming its line.
+
+        singer-sdk stops the run with a traceback; such a message carries no record the target
+        could write, so nothing is lost by going on.
+        """
+        self.logger.warning(
+            "Ignored input line %d: a Singer message of unknown type %s (target-coupa reads "
+            "SCHEMA, RECORD, STATE, ACTIVATE_VERSION and BATCH messages).",
+            self.line_number,
+            dumps_escaped(message_dict.get("type"))[:100],
+        )
 
 
 def _unreadable(line: str, why: str) -> dict[str, Any]:

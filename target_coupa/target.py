@@ -97,6 +97,8 @@ class TargetCoupa(CoupaPluginMixin, Target):
         self._record_taken = False
         #: Streams whose last SCHEMA was refused: (its input line, why).
         self._refused_schemas: dict[str, tuple[int | None, str]] = {}
+        if isinstance(self.message_reader, TolerantReader):
+            self.message_reader.logger = self.logger
 
     # -- settings -----------------------------------------------------------------------------
     @classmethod
@@ -352,7 +354,15 @@ class TargetCoupa(CoupaPluginMixin, Target):
         and would emit it even for records still being written. Its drains write nothing here
         (`_write_state_message`): every STATE goes out through `_emit_due_state`.
         """
-        self._assert_line_requires(message_dict, requires={"value"})
+        if "value" not in message_dict:
+            line = self.input_line
+            where = f"input line {line}" if line else "a STATE message"
+            self.logger.warning(
+                "Ignored %s: a STATE message without `value` carries no bookmark; the last "
+                "STATE emitted stays the one to resume from.",
+                where,
+            )
+            return
         self.pool.offer_state(message_dict["value"])
 
     def _emit_due_state(self, state: dict[str, Any]) -> None:

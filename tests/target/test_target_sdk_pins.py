@@ -79,4 +79,6 @@ def test_the_reader_iterates_the_input_it_is_given():
     assert "file_input or self.default_input" in source
     assert "for line in filein" in source
     assert issubclass(TolerantReader, GenericSingerReader)
+    assert _parameters(GenericSingerReader._process_unknown_message) == ["self", "message_dict"]
+    assert "self._process_unknown_message(line_dict)" in source
     assert _parameters(GenericSingerReader.__init__) == ["self"]

@@ -115,6 +115,29 @@ def test_blank_lines_are_skipped_not_rejected(coupa, config, tmp_path):
     assert len(invoices_numbered(coupa.control, "T-BLANK-1")) == 1
 
 
+def test_unknown_message_types_and_a_state_without_value_are_ignored_with_a_warning(
+    coupa, config, tmp_path
+):
+    record = new_invoice(coupa.control, "T-ODD-1")
+    text = _lines(
+        schema_message(),
+        {"type": "HEARTBEAT", "stream": "invoices"},  # 2
+        {"type": "STATE"},  # 3: no value
+        record_message(record),
+        state_message(1),
+    )
+
+    result = run_cli(config, tmp_path, text)
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    assert 'Ignored input line 2: a Singer message of unknown type "HEARTBEAT"' in result.stderr
+    assert "Ignored input line 3: a STATE message without `value`" in result.stderr
+    assert "1 records received: 1 created" in result.stderr
+    assert [json.loads(line) for line in result.stdout.splitlines()] == [state_message(1)["value"]]
+    assert len(invoices_numbered(coupa.control, "T-ODD-1")) == 1
+
+
 def test_coupa_refusals_carry_their_input_line_too(coupa, config):
     control = coupa.control
     refused = new_invoice(control, "T-LINE-BAD", supplier={"name": "Nobody At All"})
