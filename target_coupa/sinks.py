@@ -179,11 +179,14 @@ class InvoiceSink(CoupaSink):
                 line=line,
             )
         )
+        where = f" (input line {line})" if line else ""
         if result.outcome is Outcome.REJECTED and key is None:
-            self.logger.warning("Rejected a record without a usable key: %s", result.errors[0])
+            self.logger.warning(
+                "Rejected a record without a usable key%s: %s", where, result.errors[0]
+            )
         elif result.outcome is Outcome.REJECTED and result.stage in ("schema", "text"):
             shown = escape(str(key))
-            self.logger.warning("Rejected the record %s: %s", shown, result.errors[0])
+            self.logger.warning("Rejected the record %s%s: %s", shown, where, result.errors[0])
 
     def _log(self, key: Any, result: WriteResult) -> None:
         verb = {
