@@ -83,6 +83,7 @@ def test_a_redirected_write_is_rejected_and_never_resent(coupa, config, recorder
     edited["comments"] = "changed, so the target sends a PUT"
     fresh = [new_invoice(control, f"T-REDIR-NEW-{status}-{n}") for n in range(2)]
     before = len(invoices(control))
+    writes_before = len(writes(control))
     control.redirect_writes(f"http://{recorder.netloc}/api/invoices", status=status)
 
     run = write_invoices(config, [*fresh, edited])
@@ -96,8 +97,10 @@ def test_a_redirected_write_is_rejected_and_never_resent(coupa, config, recorder
         assert invoices_numbered(control, record["invoice-number"]) == []
     [kept] = invoices_numbered(control, existing["invoice-number"])
     assert kept["comments"] == existing["comments"]
-    sent = [(w["method"], w["status"]) for w in writes(control)]
-    assert sorted(sent)[-3:] == [("POST", status), ("POST", status), ("PUT", status)]
+    sent = writes(control)[writes_before:]
+    assert sorted(w["method"] for w in sent if w["status"] == status) == ["POST", "POST", "PUT"]
+    # nothing written; a 401 while the token settles may come first (that write goes again)
+    assert not [w for w in sent if 200 <= w["status"] < 300]
     letters = dead_letters(config)
     assert len(letters) == 3
     for letter in letters:
