@@ -41,6 +41,7 @@ class DrainingTarget(TargetCoupa):
         self.caught = False
         self._draining = False
         self._newer = threading.Event()
+        self._first_out = threading.Event()
 
     def _handle_max_record_age(self) -> None:
         self._draining = True
@@ -49,8 +50,15 @@ class DrainingTarget(TargetCoupa):
         finally:
             self._draining = False
 
+    def _process_state_message(self, message_dict: dict[str, Any]) -> None:
+        super()._process_state_message(message_dict)
+        if not self._first_out.is_set():
+            # the drain writes only once a STATE is out: let the first one out before reading on
+            assert self._first_out.wait(timeout=60), "the first STATE was never emitted"
+
     def _emit_due_state(self, state: dict[str, Any]) -> None:
         super()._emit_due_state(state)
+        self._first_out.set()
         if threading.current_thread() is not threading.main_thread():
             self._newer.set()
 
