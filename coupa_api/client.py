@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 
+from coupa_api import redirects
 from coupa_api.auth import CoupaOAuth, ScopeSource
 from coupa_api.errors import CoupaFatalError, CoupaRetriableError, CoupaScopeError
 from coupa_api.query import encode
@@ -116,12 +117,19 @@ class CoupaClient:
         json: Any = None,
         scope: str | None = None,
     ) -> requests.Response:
-        """One attempt: take a permit, authenticate, send, check. No retries."""
+        """One attempt: take a permit, authenticate, send, check. No retries.
+
+        A write never follows a redirect (coupa_api.redirects): its 3xx is a fatal error.
+        """
         with self.limiter.permit():
             request = requests.Request(method, self.url(path, params), json=json)
             prepared = self.http.prepare_request(request)
             prepared.headers["Authorization"] = self.auth.bearer_header()
-            response = self.http.send(prepared, timeout=self.timeout)
+            response = self.http.send(
+                prepared,
+                timeout=self.timeout,
+                allow_redirects=redirects.follows_redirects(method),
+            )
             self.check(response, what=f"{method} {path}", scope=scope)
         return response
 

@@ -4,6 +4,7 @@
 |---|---|
 | 2xx with a JSON body (or no body) | ok |
 | 2xx with XML, HTML or truncated JSON | retry (a proxy or a cut connection, not Coupa's answer) |
+| 3xx (a write's redirect, never followed) | fatal, naming the Location's host |
 | 401 | reauthenticate: mint a new token once, then retry |
 | 403 | fatal, naming the missing scope |
 | 408, 429, 5xx | retry with backoff (429 honours Retry-After) |
@@ -20,6 +21,7 @@ from typing import Any
 import orjson
 import requests
 
+from coupa_api import redirects
 from coupa_api.redact import excerpt
 
 _CACHE_ATTR = "_coupa_payload"
@@ -113,7 +115,9 @@ def coupa_error_messages(response: requests.Response) -> list[str]:
     return messages
 
 
-def classify(response: requests.Response, *, what: str) -> Classification:
+def classify(  # noqa: PLR0911 - one return per row of the table above
+    response: requests.Response, *, what: str
+) -> Classification:
     """Classify `response` to a request described by `what` (e.g. "GET /api/invoices")."""
     status = response.status_code
     if 200 <= status < 300:
@@ -126,6 +130,8 @@ def classify(response: requests.Response, *, what: str) -> Classification:
                 "connection looks like this.",
             )
         return Classification(Verdict.OK)
+    if redirects.is_redirect(response):
+        return Classification(Verdict.FATAL, redirects.refusal(response, what=what))
     if status == 401:
         return Classification(
             Verdict.REAUTH,

@@ -59,6 +59,29 @@ class EmulatorControl:
         result: dict[str, Any] = self._call("POST", "faults", list(rules))
         return result
 
+    def redirect_writes(
+        self,
+        location: str,
+        *,
+        status: int = 307,
+        path: str = "/api/invoices",
+        methods: tuple[str, ...] = ("POST", "PUT"),
+        times: int = 1_000_000,
+    ) -> dict[str, Any]:
+        """Answer writes under `path` with a `status` redirect to `location`, processing nothing.
+
+        A gateway or a moved instance: 301/302/303 (a client following it turns the POST into
+        a GET), 307/308 (a client following it re-sends the method and body to `location`).
+        """
+        if not 300 <= status < 400:
+            raise ControlError(f"a redirect status is 3xx, got {status}")
+        rules = [
+            {"kind": "status", "status": status, "path": path, "method": m, "times": times,
+             "body": "empty", "location": location}
+            for m in methods
+        ]  # fmt: skip
+        return self.add_faults(rules)
+
     def add_mutation(
         self,
         after_requests: int,

@@ -5,9 +5,9 @@ Outcomes: created, updated, unchanged (a re-sent identical invoice; no write), s
 submitted now), conflict (the invoice exists but Coupa no longer lets it change), rejected
 (unreadable, schema, key, or Coupa refused it) and skipped (a record of a stream the target does
 not write). Records finish in any order when the pool writes concurrently, so the ledger locks.
-Conflicts and rejections go to the dead-letter file, one JSON object per line, written and
-synced before the record counts as done, so a STATE emitted after it never acknowledges a
-record that is neither in Coupa nor in the file.
+Conflicts and rejections go to the dead-letter file, one JSON object per line (with the input
+line number the record came on), written and synced before the record counts as done, so a
+STATE emitted after it never acknowledges a record that is neither in Coupa nor in the file.
 """
 
 from __future__ import annotations
@@ -56,9 +56,11 @@ class RecordOutcome:
     errors: Sequence[str] = ()
     stage: str | None = None
     record: Mapping[str, Any] | None = field(default=None, repr=False)
+    #: The input line the record came on (1-based), so a dead letter can be found in the input.
+    line: int | None = None
 
     def dead_letter(self, secrets: Sequence[str]) -> dict[str, Any]:
-        """The dead-letter line: key, HTTP status, Coupa's messages, and the record itself.
+        """The dead-letter line: input line, key, HTTP status, Coupa's messages, the record.
 
         Text that cannot be UTF-8 (a poison record) is escaped, so the line can always be written.
         """
@@ -66,6 +68,7 @@ class RecordOutcome:
             {
                 "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "stream": self.stream,
+                "line": self.line,
                 "outcome": self.outcome.value,
                 "stage": self.stage,
                 "key": self.key,

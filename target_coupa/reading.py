@@ -4,19 +4,23 @@ singer-sdk stops the run with a traceback at a line that is not UTF-8 or not JSO
 before it is already out, so every rerun stops at the same line. Here undecodable bytes become
 escaped text (`surrogateescape`), which the sink rejects as unreadable text, and a line that is
 not a JSON message becomes a RECORD with no record, which the target dead-letters; the run goes
-on with the next line.
+on with the next line. Blank lines (a trailing newline too many, a file joined with an empty
+line) carry nothing and are skipped. The reader counts every physical line, so a rejection can
+name the input line it came from (`line_number`, 1-based, as `sed -n Np` shows it).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from singer_sdk.io_base import SingerReader
 from singer_sdk.singerlib.json import deserialize_json
+from typing_extensions import override
 
 #: Key of the pseudo-message that stands for an unreadable input line.
 UNREADABLE = "_unreadable_line"
@@ -25,6 +29,13 @@ UNREADABLE = "_unreadable_line"
 class TolerantReader(SingerReader):
     """singer-sdk's reader, turning undecodable and unparseable lines into rejections."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        #: The input line being handled (1-based); 0 before the first.
+        self.line_number = 0
+        #: Where warnings about ignored messages go (the target sets its own logger).
+        self.logger = logging.getLogger("target-coupa")
+
     def process_lines(
         self, file_input: IO[str] | None, callbacks: dict[str, Callable[[dict[str, Any]], None]]
     ) -> Any:
@@ -32,7 +43,14 @@ class TolerantReader(SingerReader):
         stream = file_input if file_input is not None else sys.stdin
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="surrogateescape")
-        return super().process_lines(stream, callbacks)
+        return super().process_lines(self._numbered(stream), callbacks)  # type: ignore[arg-type]
+
+    def _numbered(self, lines: Iterable[str]) -> Iterator[str]:
+        """The lines that carry something, counting every line (blank ones too)."""
+        for number, line in enumerate(lines, start=1):
+            self.line_number = number
+            if line.strip():
+                yield line
 
     def deserialize_json(self, line: str) -> dict[str, Any]:
         """The message on `line`, or a pseudo-RECORD saying why it cannot be read."""
@@ -43,6 +61,20 @@ class TolerantReader(SingerReader):
         if not isinstance(message, dict) or "type" not in message:
             return _unreadable(line, "is not a Singer message (a JSON object with a `type`)")
         return message
+
+    @override
+    def _process_unknown_message(self, message_dict: dict[str, Any]) -> None:
+        """Ignore a message of a type no Singer target reads, with a warning naming its line.
+
+        singer-sdk stops the run with a traceback; such a message carries no record the target
+        could write, so nothing is lost by going on.
+        """
+        self.logger.warning(
+            "Ignored input line %d: a Singer message of unknown type %s (target-coupa reads "
+            "SCHEMA, RECORD, STATE, ACTIVATE_VERSION and BATCH messages).",
+            self.line_number,
+            dumps_escaped(message_dict.get("type"))[:100],
+        )
 
 
 def _unreadable(line: str, why: str) -> dict[str, Any]:

@@ -84,6 +84,14 @@ class CoupaSink(RecordSink):
         self.coupa_target = target
         self.schema = _without_formats(copy.deepcopy(self.schema))
 
+    def take(self) -> int | None:
+        """Call first in `process_record`: the record is ours now; its input line number.
+
+        From here on a failure is the run's (it stops), no longer the record's: the target
+        dead-letters what singer-sdk raises before `process_record` only.
+        """
+        return self.coupa_target.take_record()
+
     def report(self, result: RecordOutcome) -> None:
         """Hand a record's outcome to the run's ledger."""
         self.coupa_target.ledger.add(result)
@@ -110,6 +118,7 @@ class InvoiceSink(CoupaSink):
         here, at once; the rest goes to the target's write pool, which reports back in
         `_done` from a worker thread.
         """
+        line = self.take()
         self.coupa_target.start_writing()  # first record: token with the write scopes
         problem = None
         if isinstance(self._validator, RememberingValidator):
@@ -119,30 +128,43 @@ class InvoiceSink(CoupaSink):
                 known: Mapping[str, Any] | None = key_of(record).as_dict()
             except PayloadError:
                 known = None
-            self._reject(record, known, text, "text")
+            self._reject(record, known, text, "text", line)
             return
         try:
             key = key_of(record)
         except PayloadError as exc:
-            self._reject(record, None, str(exc), "key")
+            self._reject(record, None, str(exc), "key", line)
             return
         if problem is not None:
-            self._reject(record, key.as_dict(), problem, "schema")
+            self._reject(record, key.as_dict(), problem, "schema", line)
             return
         request = request_from(record)
-        self.coupa_target.pool.submit(key, request, lambda result: self._done(record, key, result))
+        self.coupa_target.pool.submit(
+            key, request, lambda result: self._done(record, key, result, line)
+        )
 
     def _reject(
-        self, record: Mapping[str, Any], key: Mapping[str, Any] | None, why: str, stage: str
+        self,
+        record: Mapping[str, Any],
+        key: Mapping[str, Any] | None,
+        why: str,
+        stage: str,
+        line: int | None,
     ) -> None:
-        self._report(record, key, WriteResult(Outcome.REJECTED, errors=(why,), stage=stage))
+        self._report(record, key, WriteResult(Outcome.REJECTED, errors=(why,), stage=stage), line)
 
-    def _done(self, record: Mapping[str, Any], key: InvoiceKey, result: WriteResult) -> None:
+    def _done(
+        self, record: Mapping[str, Any], key: InvoiceKey, result: WriteResult, line: int | None
+    ) -> None:
         self._log(key, result)
-        self._report(record, key.as_dict(), result)
+        self._report(record, key.as_dict(), result, line)
 
     def _report(
-        self, record: Mapping[str, Any], key: Mapping[str, Any] | None, result: WriteResult
+        self,
+        record: Mapping[str, Any],
+        key: Mapping[str, Any] | None,
+        result: WriteResult,
+        line: int | None,
     ) -> None:
         self.report(
             RecordOutcome(
@@ -154,13 +176,17 @@ class InvoiceSink(CoupaSink):
                 errors=result.errors,
                 stage=result.stage,
                 record=record,
+                line=line,
             )
         )
+        where = f" (input line {line})" if line else ""
         if result.outcome is Outcome.REJECTED and key is None:
-            self.logger.warning("Rejected a record without a usable key: %s", result.errors[0])
+            self.logger.warning(
+                "Rejected a record without a usable key%s: %s", where, result.errors[0]
+            )
         elif result.outcome is Outcome.REJECTED and result.stage in ("schema", "text"):
             shown = escape(str(key))
-            self.logger.warning("Rejected the record %s: %s", shown, result.errors[0])
+            self.logger.warning("Rejected the record %s%s: %s", shown, where, result.errors[0])
 
     def _log(self, key: Any, result: WriteResult) -> None:
         verb = {
@@ -200,7 +226,8 @@ class SkippedStreamSink(CoupaSink):
 
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
         """Count the record as skipped; nothing is written."""
-        self.report(RecordOutcome(outcome=Outcome.SKIPPED, stream=self.stream_name))
+        line = self.take()
+        self.report(RecordOutcome(outcome=Outcome.SKIPPED, stream=self.stream_name, line=line))
 
 
 class IgnoredLinesSink(SkippedStreamSink):

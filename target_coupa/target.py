@@ -17,6 +17,7 @@ from singer_sdk.helpers.capabilities import (
     TargetCapabilities,
 )
 from singer_sdk.sinks import Sink
+from typing_extensions import override
 
 from coupa_api.cli import CoupaPluginMixin, explain_errors
 from coupa_api.client import CoupaClient
@@ -24,7 +25,7 @@ from coupa_api.errors import CoupaError
 from coupa_api.exitcodes import ExitCode
 from coupa_api.numeric_settings import CONNECTION_NUMBERS, TARGET_NUMBERS
 from coupa_api.settings import CONNECTION_PROPERTIES, connection_problems
-from target_coupa import connection_check
+from target_coupa import connection_check, intake
 from target_coupa.outcomes import Outcome, OutcomeLedger, RecordOutcome
 from target_coupa.pool import DEFAULT_MAX_CONCURRENCY, WritePool
 from target_coupa.reading import TolerantReader, unreadable_reason
@@ -92,6 +93,12 @@ class TargetCoupa(CoupaPluginMixin, Target):
         self.max_parallelism = 1
         self._last_state_line: str | None = None
         self._writing_started = False
+        #: Whether the RECORD being handled reached a sink's `process_record`.
+        self._record_taken = False
+        #: Streams whose last SCHEMA was refused: (its input line, why).
+        self._refused_schemas: dict[str, tuple[int | None, str]] = {}
+        if isinstance(self.message_reader, TolerantReader):
+            self.message_reader.logger = self.logger
 
     # -- settings -----------------------------------------------------------------------------
     @classmethod
@@ -203,51 +210,169 @@ class TargetCoupa(CoupaPluginMixin, Target):
         )
 
     # -- records the SDK cannot take ------------------------------------------------------------
+    @property
+    def input_line(self) -> int | None:
+        """The input line being handled (1-based), when the reader counts lines."""
+        number = getattr(self.message_reader, "line_number", None)
+        return number if isinstance(number, int) and number > 0 else None
+
+    def take_record(self) -> int | None:
+        """A sink's `process_record` has the record: failures are the run's from now on."""
+        self._record_taken = True
+        return self.input_line
+
+    @override
     def _process_record_message(self, message_dict: dict[str, Any]) -> None:
-        """Dead-letter a RECORD that is unreadable or whose record is not an object."""
-        unreadable = unreadable_reason(message_dict)
+        """Hand the record to singer-sdk, rejecting it alone when the SDK refuses it.
+
+        What singer-sdk raises before a sink's `process_record` (no `stream`, no SCHEMA for
+        the stream, a declared key property missing, a stream map that fails, ...) would end
+        the run before the good records after it; here it rejects that record (dead letter
+        with its input line, exit 3). What is raised once a sink has the record (Coupa
+        unreachable, a missing scope) still stops the run.
+        """
+        line = self.input_line
+        stream = message_dict.get("stream")
         record = message_dict.get("record")
-        if unreadable is None and isinstance(record, dict):
-            super()._process_record_message(message_dict)
+        shown = str(stream) if isinstance(stream, str) and stream else "(unknown stream)"
+        if reason := self._unusable(message_dict):
+            stage, why, kept = reason
+            self._reject_message(shown, line, stage, why, kept)
             return
+        assert isinstance(stream, str)  # noqa: S101 - checked by _unusable
+        assert isinstance(record, dict)  # noqa: S101 - checked by _unusable
+        self._record_taken = False
+        try:
+            super()._process_record_message(message_dict)
+        except (CoupaError, MemoryError):
+            raise
+        except Exception as exc:
+            if self._record_taken:
+                raise
+            keys = self._key_properties_of(stream)
+            stage, why = intake.refusal(exc, stream, record, keys)
+            self._reject_message(stream, line, stage, why, record)
+            return
+        if not self._record_taken:  # a stream map's `__filter__` dropped it
+            self.ledger.add(RecordOutcome(Outcome.SKIPPED, stream=stream, line=line))
+
+    def _unusable(self, message_dict: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
+        """(stage, why, what to keep) for a RECORD no sink can take; None when one can try."""
+        unreadable = unreadable_reason(message_dict)
         if unreadable is not None:
-            line, why = unreadable
-            reason = f"The input line {why}."
-            kept: dict[str, Any] = {"line": line}
-        else:
+            text, why = unreadable
+            return intake.MESSAGE, f"The input line {why}.", {"line": text}
+        record = message_dict.get("record")
+        if not isinstance(record, dict):
             shown = "missing" if "record" not in message_dict else type(record).__name__
-            reason = f"The RECORD message's `record` is {shown}, not a JSON object."
-            kept = {"message": message_dict}
-        stream = str(message_dict.get("stream") or "(unknown stream)")
-        self.logger.warning("Rejected a record of %s: %s", stream, reason)
+            why = f"The RECORD message's `record` is {shown}, not a JSON object."
+            return intake.MESSAGE, why, {"message": message_dict}
+        stream = message_dict.get("stream")
+        if not isinstance(stream, str) or not stream:
+            why = (
+                f"The RECORD message has no `stream` name (got {stream!r}); a tap must name "
+                "the stream of every record."
+            )
+            return intake.MESSAGE, why, record
+        refused = self._refused_schemas.get(stream)
+        if refused is not None:
+            at, problem = refused
+            where = f" on line {at}" if at else ""
+            why = (
+                f"The SCHEMA of stream '{stream}'{where} was refused ({problem}), so its records "
+                "cannot be checked or written; fix the tap's SCHEMA message."
+            )
+            return intake.MESSAGE, why, record
+        return None
+
+    def _key_properties_of(self, stream: str) -> list[str] | None:
+        """The key properties the stream's SCHEMA declared (None when it has no sink)."""
+        if not self.sink_exists(stream):
+            return None
+        return list(self.get_sink(stream).key_properties or [])
+
+    def _reject_message(
+        self, stream: str, line: int | None, stage: str, why: str, kept: dict[str, Any]
+    ) -> None:
+        where = f" (input line {line})" if line else ""
+        self.logger.warning("Rejected a record of %s%s: %s", stream, where, why)
         self.ledger.add(
             RecordOutcome(
-                Outcome.REJECTED, stream=stream, errors=(reason,), stage="message", record=kept
+                Outcome.REJECTED,
+                stream=stream,
+                errors=(why,),
+                stage=stage,
+                record=kept,
+                line=line,
             )
         )
 
+    @override
+    def _process_schema_message(self, message_dict: dict[str, Any]) -> None:
+        """Register the SCHEMA, or refuse it with a warning and reject its stream's records.
+
+        A SCHEMA singer-sdk cannot use would end the run with a traceback; here the stream's
+        records are rejected until a usable SCHEMA for it arrives. A stream the target does
+        not write still stops the run (`on_unsupported_stream`).
+        """
+        line = self.input_line
+        problem = intake.schema_problem(message_dict)
+        if problem is None:
+            try:
+                super()._process_schema_message(message_dict)
+            except CoupaError:
+                raise
+            except Exception as exc:
+                problem = f"could not be used by singer-sdk ({type(exc).__name__}: {exc})"
+            else:
+                self._refused_schemas.pop(str(message_dict["stream"]), None)
+                return
+        stream = message_dict.get("stream")
+        where = f" on input line {line}" if line else ""
+        if isinstance(stream, str) and stream:
+            self._refused_schemas[stream] = (line, problem)
+            self.logger.warning(
+                "Refused the SCHEMA of stream '%s'%s: it %s. Its records are rejected until a "
+                "usable SCHEMA for it arrives.",
+                stream,
+                where,
+                problem,
+            )
+        else:
+            self.logger.warning(
+                "Ignored a SCHEMA message%s: it %s; records that name no SCHEMA are rejected.",
+                where,
+                problem,
+            )
+
     # -- STATE: as soon as the records before it have their outcome ----------------------------
+    @override
     def _process_state_message(self, message_dict: dict[str, Any]) -> None:
         """Hand a STATE to the pool, which emits it once every record before it is done.
 
         singer-sdk would hold the STATE until its next drain (every 5 minutes or at the end),
-        and would emit it even for records still being written. The SDK's `_latest_state`
-        holds only STATEs already due, so a drain (at the end, on SIGTERM) emits nothing early.
+        and would emit it even for records still being written. Its drains write nothing here
+        (`_write_state_message`): every STATE goes out through `_emit_due_state`.
         """
-        self._assert_line_requires(message_dict, requires={"value"})
+        if "value" not in message_dict:
+            line = self.input_line
+            where = f"input line {line}" if line else "a STATE message"
+            self.logger.warning(
+                "Ignored %s: a STATE message without `value` carries no bookmark; the last "
+                "STATE emitted stays the one to resume from.",
+                where,
+            )
+            return
         self.pool.offer_state(message_dict["value"])
 
     def _emit_due_state(self, state: dict[str, Any]) -> None:
-        """Called by the pool (lock held) when every record before `state` has its outcome."""
-        self._latest_state = state
-        self._write_state_message(state)
+        """The one place a STATE is written: by the pool, its lock held, in input order.
 
-    def _write_state_message(self, state: dict[str, Any]) -> None:
-        """Write each distinct STATE once (the SDK writes the latest again at the end).
-
-        A dry run writes none: Meltano saves whatever STATE a target emits, and a bookmark
-        moved past invoices that were only looked at would make the real run skip them.
+        Each distinct STATE is written once. A dry run writes none: Meltano saves whatever
+        STATE a target emits, and a bookmark moved past invoices that were only looked at would
+        make the real run skip them.
         """
+        self._latest_state = state
         if self.dry_run:
             return
         line = json.dumps(state)
@@ -256,7 +381,18 @@ class TargetCoupa(CoupaPluginMixin, Target):
         self._last_state_line = line
         super()._write_state_message(state)
 
+    @override
+    def _write_state_message(self, state: dict[str, Any]) -> None:
+        """singer-sdk's drains (every 5 minutes, at the end, on SIGTERM) write nothing here.
+
+        The SDK writes its `_latest_state` from the reading thread, without the pool's lock,
+        while workers emit newer STATEs: an older STATE could follow a newer one. Every STATE
+        the SDK would write here was already written by `_emit_due_state` (it sets
+        `_latest_state` as it writes), so nothing is lost by leaving it out.
+        """
+
     # -- the end --------------------------------------------------------------------------------
+    @override
     def process_endofpipe(self) -> None:
         """Finish every write, emit the last STATE, log the summary; exit 3 on rejections."""
         if "pool" in self.__dict__:

@@ -1,0 +1,121 @@
+"""STATE goes out from one place, in input order: an older STATE never follows a newer one.
+
+The write pool emits each STATE (its lock held) once every record before it has its outcome.
+singer-sdk's drains (every 5 minutes, at the end, on SIGTERM) would also write its latest STATE,
+from the reading thread and without that lock, while workers emit newer ones. Here its drain
+runs after every record (`_MAX_RECORD_AGE_IN_MINUTES = 0`) while 8 workers write against an
+emulator that answers every request 30 ms late, so many writes are in flight at each drain.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from contextlib import redirect_stdout
+from typing import Any
+
+from target_coupa.target import TargetCoupa
+from tests.target.conftest import (
+    new_invoice,
+    record_message,
+    schema_message,
+    state_message,
+)
+
+
+class DrainingTarget(TargetCoupa):
+    """TargetCoupa whose SDK drain runs after every record, and once catches the race.
+
+    Once, when the drain comes with a STATE still held by the pool, the reading thread waits
+    (on an event, bounded) until a worker has emitted that newer STATE, and only then lets the
+    drain go on with the STATE it read before: the interleaving that used to write an older
+    STATE after a newer one, made certain instead of left to chance.
+    """
+
+    _MAX_RECORD_AGE_IN_MINUTES = 0.0
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.drain_offers = 0
+        self.caught = False
+        self._draining = False
+        self._newer = threading.Event()
+        self._first_out = threading.Event()
+
+    def _handle_max_record_age(self) -> None:
+        self._draining = True
+        try:
+            super()._handle_max_record_age()
+        finally:
+            self._draining = False
+
+    def _process_state_message(self, message_dict: dict[str, Any]) -> None:
+        super()._process_state_message(message_dict)
+        if not self._first_out.is_set():
+            # the drain writes only once a STATE is out: let the first one out before reading on
+            assert self._first_out.wait(timeout=60), "the first STATE was never emitted"
+
+    def _emit_due_state(self, state: dict[str, Any]) -> None:
+        super()._emit_due_state(state)
+        self._first_out.set()
+        if threading.current_thread() is not threading.main_thread():
+            self._newer.set()
+
+    def _write_state_message(self, state: dict[str, Any]) -> None:
+        in_drain = self._draining and threading.current_thread() is threading.main_thread()
+        if in_drain:
+            self.drain_offers += 1
+            if not self.caught and self.pool._states:
+                self.caught = True
+                self._newer.clear()
+                assert self._newer.wait(timeout=60), "the pool never emitted the held STATE"
+        super()._write_state_message(state)
+
+
+def _input(records: list[dict[str, Any]], every: int) -> str:
+    lines = [schema_message()]
+    for n, record in enumerate(records, start=1):
+        lines.append(record_message(record))
+        if n % every == 0:
+            lines.append(state_message(n))
+    lines.append(state_message(len(records) + 1))
+    return "".join(json.dumps(m) + "\n" for m in lines)
+
+
+def _run(target: TargetCoupa, text: str) -> list[int]:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        target.listen(io.StringIO(text))
+    return [json.loads(line)["bookmarks"]["invoices"]["n"] for line in out.getvalue().splitlines()]
+
+
+def test_states_are_monotonic_while_the_sdk_drains_during_concurrent_writes(coupa, config):
+    control = coupa.control
+    records = [new_invoice(control, f"T-ORDER-{n}") for n in range(90)]
+    control.configure(latency_ms=30)
+    target = DrainingTarget(config={**config, "max_concurrency": 8}, parse_env_config=False)
+
+    emitted = _run(target, _input(records, every=3))
+
+    assert target.ledger.counts["created"] == 90
+    assert target.drain_offers > 0  # the SDK drained (after every record, once a STATE was out)
+    assert target.caught  # and once with a newer STATE emitted meanwhile
+    assert emitted == sorted(set(emitted))  # strictly increasing: never an older one after
+    assert emitted[-1] == 91
+    assert len(emitted) >= 2
+
+
+def test_the_sdk_drain_never_writes_a_state_itself(coupa, config):
+    """Even handed an older STATE than the last one written, the drain writes nothing."""
+    control = coupa.control
+    records = [new_invoice(control, f"T-DRAIN-{n}") for n in range(4)]
+    target = TargetCoupa(config=config, parse_env_config=False)
+    assert _run(target, _input(records, every=2))[-1] == 5
+
+    target._latest_state = state_message(2)["value"]  # what a stale read of it would hand over
+    out = io.StringIO()
+    with redirect_stdout(out):
+        target.drain_all()
+        target.drain_all(is_endofpipe=True)
+    assert out.getvalue() == ""
