@@ -38,9 +38,9 @@ An HTML comment right above a block changes how it runs:
 - `<!-- docs-test: timeout SECONDS [REASON] -->`: more time than the default 240 s (at most
   840: the test's own limit is 900 s).
 
-Each document gets two free ports in place of the documented 8080 and 8081 (in its blocks, in the
-outputs they show and in the copy's `meltano.yml`), so runs never collide and a document can
-run two emulators, and the copy's
+Each document gets its own free ports in place of the documented 8080, 8081 and 8082 (in its
+blocks, in the outputs they show and in the copy's `meltano.yml`), so runs never collide and a
+document can run several emulators, and the copy's
 `meltano.yml` is restored between documents. `python3 tasks.py test` is this suite, so it is
 not run from here, and `python3 tasks.py demo` without options runs once per session (the first
 document that shows it; a later document's output for it is not compared).
@@ -72,8 +72,10 @@ pytestmark = [pytest.mark.meltano]
 ROOT = tasks.ROOT
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SHELL_LANGUAGES = {"bash", "sh", "shell", "console"}
-DOCUMENTED_PORTS = ("8080", "8081")
-PORT_PATTERN = re.compile(r"\b(?:8080|8081)\b")
+#: Ports the docs use, each its own server: the `dev` environment's emulator (8080), README's
+#: slow one (8081), troubleshooting's (8082). A reader can follow every page at once.
+DOCUMENTED_PORTS = ("8080", "8081", "8082")
+PORT_PATTERN = re.compile(r"\b(?:" + "|".join(DOCUMENTED_PORTS) + r")\b")
 DEFAULT_TIMEOUT_S = 240
 BASH = shutil.which("bash") or "/bin/bash"
 BACKGROUND_START_S = 60
@@ -664,3 +666,20 @@ def test_timestamps_with_a_comma_before_the_milliseconds_match() -> None:
     """Python logging's `%(asctime)s` writes `2026-12-03 19:01:37,556`."""
     for stamp in ("2026-12-03 19:01:37,556", "19:01:37,556", "2026-12-01T14:48:15.123456Z"):
         assert output_mismatch(["at <timestamp> done"], f"at {stamp} done\n") is None, stamp
+
+
+SERVER_PORT = re.compile(r"--port\s+(\d+)")
+
+
+def test_servers_the_docs_start_on_one_port_are_the_same_server() -> None:
+    """A reader following several pages at once never finds the port taken by another server."""
+    by_port: dict[str, set[str]] = {}
+    for block in BLOCKS:
+        if block.marker("docs-test: background") is None:
+            continue
+        for command in block.commands():
+            if (found := SERVER_PORT.search(command)) and found.group(1) != "0":
+                by_port.setdefault(found.group(1), set()).add(command_of(command))
+    assert by_port, "the docs start emulators in the background"
+    assert {port: commands for port, commands in by_port.items() if len(commands) > 1} == {}
+    assert set(by_port) <= set(DOCUMENTED_PORTS), "the docs test gives each documented port its own"
