@@ -73,9 +73,11 @@ def say(message: str) -> None:
 
 
 def paragraph(text: str) -> str:
-    """Wrap one paragraph to the terminal width."""
+    """Wrap one paragraph to the terminal width, never inside a path or a command's name."""
     width = min(shutil.get_terminal_size((100, 20)).columns, 100)
-    return textwrap.fill(" ".join(text.split()), width=width)
+    return textwrap.fill(
+        " ".join(text.split()), width=width, break_on_hyphens=False, break_long_words=False
+    )
 
 
 def bin_path(venv: Path, name: str) -> Path:
@@ -1256,6 +1258,7 @@ def cmd_multi_tenant(_: argparse.Namespace) -> int:
     ensure_venv(quiet=True)
     ensure_orchestrator_venv()
     log = LOGS / "multi-tenant.log"
+    shown_log = log.relative_to(ROOT)  # the same text on every machine (docs/multi-tenant.md)
     emulators: dict[str, Emulator] = {}
     try:
         for name, seed, scale in TENANTS:
@@ -1274,7 +1277,7 @@ def cmd_multi_tenant(_: argparse.Namespace) -> int:
             + f"; {FAILING_TENANT} is given a wrong client secret"
         )
         env = multi_tenant_env({n: e.base_url for n, e in emulators.items()}, MULTI_TENANT_WORK)
-        say(f"meltano install, then each tenant's Dagster job once (log: {log})")
+        say(f"meltano install, then each tenant's Dagster job once (log: {shown_log})")
         runs = multi_tenant_run(env, log)[1]
     finally:
         for emulator in emulators.values():
@@ -1301,7 +1304,7 @@ def cmd_multi_tenant(_: argparse.Namespace) -> int:
         "\n"
         + paragraph(
             f"{FAILING_TENANT} failed alone (its secret is wrong; the reason is in its run's log, "
-            f"{log}) and the tenants before and after it loaded their own instance's records "
+            f"{shown_log}) and the tenants before and after it loaded their own instance's records "
             f"into {tenant_output('<tenant>').relative_to(ROOT)}/, each with its own state id."
         )
     )

@@ -5,7 +5,8 @@ test per block, in reading order: README.md first, then docs/*.md by name. New b
 up without touching this file. They run in a scratch copy of the repository (its `.venv` and
 `.venv-orchestrator` are the real ones, linked; Meltano installs its own plugins there; state,
 logs and DuckDB file stay in the copy), with `.venv/bin` first on PATH as after
-`source .venv/bin/activate`, stderr merged into stdout and Python unbuffered.
+`source .venv/bin/activate`, stderr merged into stdout, Python unbuffered and a 100-column
+terminal (tasks.py wraps its paragraphs to the terminal's width).
 
 Outputs. In a ```console block, the lines after a `$ command` (up to the next `$`) are what that
 command prints, stdout and stderr together, and the test compares them with what it printed.
@@ -489,6 +490,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DocProject]:
             "MELTANO_DISABLE_TRACKING": "true",
             "NO_COLOR": "1",
             "PYTHONUNBUFFERED": "1",  # stdout and stderr interleave as they were written
+            "COLUMNS": "100",  # tasks.py wraps its paragraphs to the terminal: as shown
         }
     )
     proj = DocProject(root, env, (ROOT / "meltano.yml").read_text(), logs)
@@ -683,3 +685,28 @@ def test_servers_the_docs_start_on_one_port_are_the_same_server() -> None:
     assert by_port, "the docs start emulators in the background"
     assert {port: commands for port, commands in by_port.items() if len(commands) > 1} == {}
     assert set(by_port) <= set(DOCUMENTED_PORTS), "the docs test gives each documented port its own"
+
+
+def test_the_multi_tenant_example_runs_from_its_docs() -> None:
+    """docs/multi-tenant.md has one command that runs the example here, and this suite runs it."""
+    runnable = [
+        block
+        for block in BLOCKS
+        if block.doc.name == "multi-tenant.md"
+        and block.marker("needs") is None
+        and "python3 tasks.py multi-tenant" in block.commands()
+    ]
+    assert runnable, (
+        "docs/multi-tenant.md shows `python3 tasks.py multi-tenant` as a runnable block"
+    )
+
+
+def test_the_multi_tenant_example_names_only_state_backends_meltano_has() -> None:
+    """Meltano 4.4's state backends are systemdb, file, s3, gs and azure: no postgresql://."""
+    example = ROOT / "examples" / "multi-tenant"
+    files = [example / "meltano.yml", *sorted((example / "orchestration").glob("*.*"))]
+    texts = {
+        p: p.read_text(encoding="utf-8") for p in files if p.suffix in {".yml", ".yaml", ".py"}
+    }
+    assert texts
+    assert [p for p, text in texts.items() if "postgresql://" in text] == []
