@@ -1,4 +1,4 @@
-"""`tasks.py demo` echoes the tap's progress and says when only the loader is left working."""
+"""tasks.py output: the demo's live lines and the loader wait, and wrapped paragraphs."""
 
 # ruff: noqa: S603 - runs this interpreter on a fixed script
 
@@ -37,3 +37,16 @@ def test_the_loader_wait_is_said_once_after_the_syncs_summary(
     assert len(waits) == 1, printed
     assert waits[0] > summary, printed
     assert any("progress invoices: 450 records" in line for line in printed)
+
+
+def test_paragraphs_never_split_a_path_or_a_command_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wrapped message keeps `output/logs/multi-tenant.log` on one line, to copy it."""
+    monkeypatch.setenv("COLUMNS", "100")
+    text = (
+        "globex failed alone (its secret is wrong; the reason is in its run's log, "
+        "output/logs/multi-tenant.log) and the tenants before and after it loaded their own "
+        "instance's records into examples/multi-tenant/output/coupa_<tenant>/."
+    )
+    words = tasks.paragraph(text).split()
+    assert "output/logs/multi-tenant.log)" in words
+    assert "examples/multi-tenant/output/coupa_<tenant>/." in words
