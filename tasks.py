@@ -74,9 +74,11 @@ def say(message: str) -> None:
 
 
 def paragraph(text: str) -> str:
-    """Wrap one paragraph to the terminal width."""
+    """Wrap one paragraph to the terminal width, never inside a path or a command's name."""
     width = min(shutil.get_terminal_size((100, 20)).columns, 100)
-    return textwrap.fill(" ".join(text.split()), width=width)
+    return textwrap.fill(
+        " ".join(text.split()), width=width, break_on_hyphens=False, break_long_words=False
+    )
 
 
 def bin_path(venv: Path, name: str) -> Path:
@@ -514,8 +516,13 @@ LOADER_WAIT = (
 
 
 def watch(process: subprocess.Popen[bytes], log: Path) -> int:
-    """Wait for `process`, echoing tap-coupa's progress lines and summary from its log."""
+    """Wait for `process`, echoing tap-coupa's progress lines and summary from its log.
+
+    Says once that the loader is still at work, after the sync's summary and final line (not
+    after discovery's, which runs in its own tap process before the sync).
+    """
     position = 0
+    summary_seen = waiting_said = False
     while True:
         code = process.poll()
         try:
@@ -529,8 +536,10 @@ def watch(process: subprocess.Popen[bytes], log: Path) -> int:
         for line in chunk[:cut].decode("utf-8", errors="replace").splitlines():
             if match := LIVE_TEXT.search(line):
                 print(f"    {match.group(0)}", flush=True)
-            elif TAP_FINISHED.search(line):
+                summary_seen = summary_seen or "tap-coupa run summary" in line
+            elif TAP_FINISHED.search(line) and summary_seen and not waiting_said:
                 say(LOADER_WAIT)  # the loader's last batch and commit log nothing for seconds
+                waiting_said = True
         if code is not None:
             return code
         time.sleep(0.5)
@@ -1096,6 +1105,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Statements that list the database's own structure: every row is printed (76 tables).
+LISTING_STATEMENT = re.compile(r"^\s*(?:show|describe|summarize)\b", re.IGNORECASE)
+SQL_MAX_ROWS = 50
+
+
+def sql_max_rows(query: str, given: int | None) -> int:
+    """`--max-rows` as given; by default 50, or all rows for `show tables` and the like."""
+    if given is not None:
+        return given
+    return 0 if LISTING_STATEMENT.match(query) else SQL_MAX_ROWS
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     """Run one SQL statement against the demo database (read-only) and print the result."""
     db = Path(args.db).expanduser().resolve() if args.db else demo_db()
@@ -1111,7 +1132,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
             str(db),
             SCHEMA,
             args.query,
-            str(args.max_rows),
+            str(sql_max_rows(args.query, args.max_rows)),
             str(args.max_width),
         ],
         text=True,
@@ -1250,6 +1271,7 @@ def cmd_multi_tenant(_: argparse.Namespace) -> int:
     ensure_venv(quiet=True)
     ensure_orchestrator_venv()
     log = LOGS / "multi-tenant.log"
+    shown_log = log.relative_to(ROOT)  # the same text on every machine (docs/multi-tenant.md)
     emulators: dict[str, Emulator] = {}
     try:
         for name, seed, scale in TENANTS:
@@ -1268,7 +1290,7 @@ def cmd_multi_tenant(_: argparse.Namespace) -> int:
             + f"; {FAILING_TENANT} is given a wrong client secret"
         )
         env = multi_tenant_env({n: e.base_url for n, e in emulators.items()}, MULTI_TENANT_WORK)
-        say(f"meltano install, then each tenant's Dagster job once (log: {log})")
+        say(f"meltano install, then each tenant's Dagster job once (log: {shown_log})")
         runs = multi_tenant_run(env, log)[1]
     finally:
         for emulator in emulators.values():
@@ -1295,7 +1317,7 @@ def cmd_multi_tenant(_: argparse.Namespace) -> int:
         "\n"
         + paragraph(
             f"{FAILING_TENANT} failed alone (its secret is wrong; the reason is in its run's log, "
-            f"{log}) and the tenants before and after it loaded their own instance's records "
+            f"{shown_log}) and the tenants before and after it loaded their own instance's records "
             f"into {tenant_output('<tenant>').relative_to(ROOT)}/, each with its own state id."
         )
     )
@@ -1347,7 +1369,10 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("query", help='e.g. "select count(*) from invoices"')
     sql.add_argument("--db", help="DuckDB file (default output/demo.duckdb)")
     sql.add_argument(
-        "--max-rows", type=non_negative, default=50, help="rows to print, 0 = all (default 50)"
+        "--max-rows",
+        type=non_negative,
+        default=None,
+        help="rows to print, 0 = all (default 50; all for show/describe)",
     )
     sql.add_argument(
         "--max-width", type=int, default=60, help="characters per cell, 0 = no limit (default 60)"

@@ -5,7 +5,8 @@ test per block, in reading order: README.md first, then docs/*.md by name. New b
 up without touching this file. They run in a scratch copy of the repository (its `.venv` and
 `.venv-orchestrator` are the real ones, linked; Meltano installs its own plugins there; state,
 logs and DuckDB file stay in the copy), with `.venv/bin` first on PATH as after
-`source .venv/bin/activate`, stderr merged into stdout and Python unbuffered.
+`source .venv/bin/activate`, stderr merged into stdout, Python unbuffered and a 100-column
+terminal (tasks.py wraps its paragraphs to the terminal's width).
 
 Outputs. In a ```console block, the lines after a `$ command` (up to the next `$`) are what that
 command prints, stdout and stderr together, and the test compares them with what it printed.
@@ -35,10 +36,12 @@ An HTML comment right above a block changes how it runs:
 - `<!-- docs-test: fails -->`: shows an error on purpose; it must exit non-zero.
 - `<!-- docs-test: expect REGEX -->`: its output must match REGEX (what the doc promises);
   repeat the comment for several.
-- `<!-- docs-test: timeout SECONDS -->`: more time than the default 240 s.
+- `<!-- docs-test: timeout SECONDS [REASON] -->`: more time than the default 240 s (at most
+  840: the test's own limit is 900 s).
 
-Each document gets a free port in place of the documented 8080 and 8081 (in its blocks, in the
-outputs they show and in the copy's `meltano.yml`), so runs never collide, and the copy's
+Each document gets its own free ports in place of the documented 8080, 8081 and 8082 (in its
+blocks, in the outputs they show and in the copy's `meltano.yml`), so runs never collide and a
+document can run several emulators, and the copy's
 `meltano.yml` is restored between documents. `python3 tasks.py test` is this suite, so it is
 not run from here, and `python3 tasks.py demo` without options runs once per session (the first
 document that shows it; a later document's output for it is not compared).
@@ -70,8 +73,10 @@ pytestmark = [pytest.mark.meltano]
 ROOT = tasks.ROOT
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SHELL_LANGUAGES = {"bash", "sh", "shell", "console"}
-DOCUMENTED_PORTS = ("8080", "8081")
-PORT_PATTERN = re.compile(r"\b(?:8080|8081)\b")
+#: Ports the docs use, each its own server: the `dev` environment's emulator (8080), README's
+#: slow one (8081), troubleshooting's (8082). A reader can follow every page at once.
+DOCUMENTED_PORTS = ("8080", "8081", "8082")
+PORT_PATTERN = re.compile(r"\b(?:" + "|".join(DOCUMENTED_PORTS) + r")\b")
 DEFAULT_TIMEOUT_S = 240
 BASH = shutil.which("bash") or "/bin/bash"
 BACKGROUND_START_S = 60
@@ -156,7 +161,7 @@ PLACEHOLDERS = {
     "<n>": r"[+-]?\d[\d,]*(?:\.\d+)?",
     "<seconds>": r"\d[\d,]*(?:\.\d+)?",
     "<size>": r"\d[\d,]*(?:\.\d+)? [KMGT]?B",
-    "<timestamp>": r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?",
+    "<timestamp>": r"(?:\d{4}-\d\d-\d\d[ T])?\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?",
     "<url>": r"https?://[^\s'\"<>]+",
     "<path>": r"\S+",
     "<text>": r".*?",
@@ -281,7 +286,7 @@ class DocProject:
     pristine_meltano_yml: str
     logs: Path
     doc: Path | None = None
-    port: int = 0
+    ports: dict[str, int] = field(default_factory=dict)
     ran_once: set[str] = field(default_factory=set)
     background: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
@@ -291,18 +296,20 @@ class DocProject:
             return
         self.stop_background()
         self.doc = doc
-        self.port = free_port()
+        self.ports = {}
+        while len(set(self.ports.values())) < len(DOCUMENTED_PORTS):
+            self.ports = {documented: free_port() for documented in DOCUMENTED_PORTS}
         (self.root / "meltano.yml").write_text(self.localise(self.pristine_meltano_yml))
 
     def localise(self, text: str) -> str:
-        """The documented ports replaced by this document's port."""
-        return PORT_PATTERN.sub(str(self.port), text)
+        """The documented ports replaced by this document's ports."""
+        return PORT_PATTERN.sub(lambda m: str(self.ports.get(m.group(0), m.group(0))), text)
 
-    def unlocalise(self, text: str, block: Block) -> str:
-        """Actual output with this document's port shown as the documented one (to paste)."""
-        documented = PORT_PATTERN.search(block.text)
-        shown = documented.group(0) if documented else DOCUMENTED_PORTS[0]
-        return re.sub(rf"\b{self.port}\b", shown, text) if self.port else text
+    def unlocalise(self, text: str) -> str:
+        """Actual output with this document's ports shown as the documented ones (to paste)."""
+        for documented, port in self.ports.items():
+            text = re.sub(rf"\b{port}\b", documented, text)
+        return text
 
     def script(self, block: Block) -> tuple[str, list[str], dict[int, Step]]:
         """The block as one bash script, the commands left out (with why), the steps to compare.
@@ -314,27 +321,49 @@ class DocProject:
         left_out: list[str] = []
         compared: dict[int, Step] = {}
         for number, step in enumerate(block.steps()):
-            command = command_of(step.command[0])
-            if any(rule.match(command) for rule in NOT_RUN):
-                left_out.append(f"{command} (this is the test suite itself)")
+            lines = self.runnable(step.command, left_out)
+            if not lines:
                 continue
-            if command in ONCE:
-                if command in self.ran_once:
-                    left_out.append(f"{command} (already ran in this session)")
-                    continue
-                self.ran_once.add(command)
             if block.language == "console":
                 kept.append(f"printf '\\n{STEP_MARKER}\\n' {number}")
-            kept += step.command
+            kept += lines
             if significant(step.expected):
                 compared[number] = Step(
                     step.command, self.localise("\n".join(step.expected)).splitlines()
                 )
         return self.localise("\n".join(kept)), left_out, compared
 
+    def runnable(self, lines: list[str], left_out: list[str]) -> list[str]:
+        """`lines` without the commands that are not run here (NOT_RUN, a second ONCE).
+
+        Every line of a ```bash block is looked at, not only the first: README's first block
+        shows `python3 tasks.py demo` and then `python3 tasks.py test`. A left-out command's
+        continuation lines (after a trailing backslash) are left out with it.
+        """
+        kept: list[str] = []
+        dropping = False
+        for line in lines:
+            if dropping:
+                dropping = line.rstrip().endswith("\\")
+                continue
+            command = command_of(line)
+            reason = None
+            if any(rule.match(command) for rule in NOT_RUN):
+                reason = "this is the test suite itself"
+            elif command in ONCE and command in self.ran_once:
+                reason = "already ran in this session"
+            if reason is not None:
+                left_out.append(f"{command} ({reason})")
+                dropping = line.rstrip().endswith("\\")
+                continue
+            if command in ONCE:
+                self.ran_once.add(command)
+            kept.append(line)
+        return kept
+
     def run(self, block: Block, script: str) -> subprocess.CompletedProcess[str]:
         """Run a block's script to completion (stderr merged into stdout, in order)."""
-        timeout = int(block.marker("docs-test: timeout") or DEFAULT_TIMEOUT_S)
+        timeout = int((block.marker("docs-test: timeout") or str(DEFAULT_TIMEOUT_S)).split()[0])
         try:
             return subprocess.run(
                 [BASH, "-e", "-o", "pipefail", "-c", script],
@@ -364,7 +393,7 @@ class DocProject:
             actual = printed.get(number, "")
             problem = output_mismatch(step.expected, actual)
             if problem is not None:
-                pytest.fail(mismatch_report(block, step, self.unlocalise(actual, block), problem))
+                pytest.fail(mismatch_report(block, step, self.unlocalise(actual), problem))
 
     def start(self, block: Block, script: str, compared: dict[int, Step]) -> str:
         """Start a server block in the background; return the URL it prints.
@@ -394,7 +423,7 @@ class DocProject:
                 problem = output_mismatch(expected, text, open_end=True) if expected else None
                 if problem is not None:
                     step = Step([line for s in compared.values() for line in s.command], expected)
-                    pytest.fail(mismatch_report(block, step, self.unlocalise(text, block), problem))
+                    pytest.fail(mismatch_report(block, step, self.unlocalise(text), problem))
                 return found.group(0)
             if process.poll() is not None:
                 break
@@ -461,6 +490,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DocProject]:
             "MELTANO_DISABLE_TRACKING": "true",
             "NO_COLOR": "1",
             "PYTHONUNBUFFERED": "1",  # stdout and stderr interleave as they were written
+            "COLUMNS": "100",  # tasks.py wraps its paragraphs to the terminal: as shown
         }
     )
     proj = DocProject(root, env, (ROOT / "meltano.yml").read_text(), logs)
@@ -615,3 +645,68 @@ def test_a_block_fails_on_any_failing_command(tmp_path: Path) -> None:
         assert (runner.run(block, script).returncode == 0) == (text == "echo ok"), text
     console = Block(doc, 1, "console", "$ echo one \\\n  two\nnot a command\n$ true", ())
     assert console.commands() == ["echo one \\", "  two", "true"]
+
+
+def test_the_suite_and_a_second_demo_are_left_out_of_any_line(tmp_path: Path) -> None:
+    """Every line is looked at: README's first block runs the demo, never the suite itself."""
+    runner = DocProject(tmp_path, dict(os.environ), "", tmp_path)
+    readme_like = Block(
+        tmp_path / "doc.md", 1, "bash",
+        "python3 tasks.py demo    # the demo\npython3 tasks.py test    # the whole suite", (),
+    )  # fmt: skip
+    script, left_out, _ = runner.script(readme_like)
+    assert script.splitlines() == ["python3 tasks.py demo    # the demo"]
+    assert left_out == ["python3 tasks.py test (this is the test suite itself)"]
+    again = Block(tmp_path / "other.md", 1, "console", "$ python3 tasks.py demo\n...\n$ echo x", ())
+    script, left_out, compared = runner.script(again)
+    assert "tasks.py demo" not in script
+    assert left_out == ["python3 tasks.py demo (already ran in this session)"]
+    assert sorted(compared) == []  # the left-out demo's output is not compared
+
+
+def test_timestamps_with_a_comma_before_the_milliseconds_match() -> None:
+    """Python logging's `%(asctime)s` writes `2026-12-03 19:01:37,556`."""
+    for stamp in ("2026-12-03 19:01:37,556", "19:01:37,556", "2026-12-01T14:48:15.123456Z"):
+        assert output_mismatch(["at <timestamp> done"], f"at {stamp} done\n") is None, stamp
+
+
+SERVER_PORT = re.compile(r"--port\s+(\d+)")
+
+
+def test_servers_the_docs_start_on_one_port_are_the_same_server() -> None:
+    """A reader following several pages at once never finds the port taken by another server."""
+    by_port: dict[str, set[str]] = {}
+    for block in BLOCKS:
+        if block.marker("docs-test: background") is None:
+            continue
+        for command in block.commands():
+            if (found := SERVER_PORT.search(command)) and found.group(1) != "0":
+                by_port.setdefault(found.group(1), set()).add(command_of(command))
+    assert by_port, "the docs start emulators in the background"
+    assert {port: commands for port, commands in by_port.items() if len(commands) > 1} == {}
+    assert set(by_port) <= set(DOCUMENTED_PORTS), "the docs test gives each documented port its own"
+
+
+def test_the_multi_tenant_example_runs_from_its_docs() -> None:
+    """docs/multi-tenant.md has one command that runs the example here, and this suite runs it."""
+    runnable = [
+        block
+        for block in BLOCKS
+        if block.doc.name == "multi-tenant.md"
+        and block.marker("needs") is None
+        and "python3 tasks.py multi-tenant" in block.commands()
+    ]
+    assert runnable, (
+        "docs/multi-tenant.md shows `python3 tasks.py multi-tenant` as a runnable block"
+    )
+
+
+def test_the_multi_tenant_example_names_only_state_backends_meltano_has() -> None:
+    """Meltano 4.4's state backends are systemdb, file, s3, gs and azure: no postgresql://."""
+    example = ROOT / "examples" / "multi-tenant"
+    files = [example / "meltano.yml", *sorted((example / "orchestration").glob("*.*"))]
+    texts = {
+        p: p.read_text(encoding="utf-8") for p in files if p.suffix in {".yml", ".yaml", ".py"}
+    }
+    assert texts
+    assert [p for p, text in texts.items() if "postgresql://" in text] == []

@@ -334,3 +334,16 @@ def test_meltano_select_without_an_environment_says_what_to_add(project: Project
     output = result.stdout + result.stderr
     assert "'base_url' is a required property" in output
     assert "add `--environment=dev`" in output  # once, after the tap's missing settings
+
+
+def test_sql_show_tables_prints_every_table(project: Project, first_run: Path) -> None:
+    """`tasks.py sql "show tables"` lists all of them; other queries stop at 50 rows by default."""
+    del first_run
+    tables = len(db_counts(project.db))
+    assert tables > tasks.SQL_MAX_ROWS, "the demo database has more tables than one page shows"
+    sql = [tasks.sys.executable, str(tasks.ROOT / "tasks.py"), "sql", "--db", str(project.db)]
+    shown = subprocess.run([*sql, "show tables"], capture_output=True, text=True, check=True)
+    assert shown.stdout.rstrip().endswith(f"({tables} rows)"), shown.stdout[-300:]
+    query = f"select table_name from information_schema.tables where table_schema = '{SCHEMA}'"
+    listed = subprocess.run([*sql, query], capture_output=True, text=True, check=True)
+    assert f"(50 of {tables} rows shown; add --max-rows 0" in listed.stdout
