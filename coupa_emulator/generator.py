@@ -44,6 +44,10 @@ CURRENCIES = (
     ("CAD", "Canadian Dollar", "$", 2), ("INR", "Indian Rupee", "₹", 2),
     ("KWD", "Kuwaiti Dinar", "د.ك", 3),
 )  # fmt: skip
+#: Roughly realistic rates to USD (1 unit of the currency in USD): exchange rates cover every
+#: currency -> USD so amounts convert to a reporting currency (transform/, docs/analytics.md).
+USD_RATES = {"USD": "1", "EUR": "1.08", "JPY": "0.0067", "GBP": "1.27", "CHF": "1.13",
+             "CAD": "0.74", "INR": "0.012", "KWD": "3.25"}  # fmt: skip
 UOMS = (("EA", "Each"), ("HR", "Hour"), ("BOX", "Box"), ("KG", "Kilogramm"), ("LB", "Pound"),
         ("DZ", "Dozen"), ("M", "Mètre"))  # fmt: skip
 PAYMENT_TERMS = (("Net 30", 30, None), ("Net 45", 45, None), ("Net 60", 60, None),
@@ -183,6 +187,17 @@ class Generator:
         """A reference chosen among the initial ids, so later inserts never change old records."""
         ids = self.ref_ids.get(resource) or ()
         return ids[rng.randrange(len(ids))] if ids else None
+
+    def order_line_count(self, po_id: int) -> int:
+        """How many lines purchase order `po_id` has (own generator: others point at them)."""
+        return self.rng("purchase_orders:lines", po_id).randint(1, 4)
+
+    def order_line(self, rng: random.Random) -> int | None:
+        """The id of a real line of a purchase order (for invoice, receipt, requisition lines)."""
+        po_id = self.pick(rng, "purchase_orders")
+        if po_id is None:
+            return None
+        return po_id * 8 + rng.randrange(self.order_line_count(po_id))
 
     def custom_names(self, resource: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(namespaced custom field keys, legacy top-level keys) of this tenant profile."""
@@ -373,7 +388,7 @@ class Generator:
             "total": None,
             "accounting-total": None,
             "status": rng.choice(("matched", "new", "matched")),
-            "order-line-id": rng.randint(70000, 99999) if rng.random() < 0.5 else None,
+            "order-line-id": self.order_line(rng) if rng.random() < 0.5 else None,
             "po-number": None,
             "source-part-num": f"P-{rng.randint(100, 999)}-ü" if rng.random() < 0.3 else None,
             "tax-amount": "0.00",
@@ -393,6 +408,7 @@ class Generator:
 
     def _invoices(self, rec: Record, rng: random.Random, created: int, updated: int) -> None:
         status = rng.choice(INVOICE_STATUSES)
+        paid = status == "approved" and rng.random() < 0.5  # paid on its last update
         currency = self.pick(rng, "currencies")
         supplier = self.pick(rng, "suppliers")
         stamps = (rec["created-at"], rec["updated-at"])
@@ -405,8 +421,8 @@ class Generator:
                 "line-level-taxation": False,
                 "exported": status == "approved" and rng.random() < 0.5,
                 "last-exported-at": None,
-                "paid": False,
-                "payment-date": None,
+                "paid": paid,
+                "payment-date": fmt(updated) if paid else None,
                 "payment-notes": None,
                 "comments": rng.choice((None, "Lieferung vollständig ✅", "Partial shipment")),
                 "internal-note": None,
@@ -500,7 +516,7 @@ class Generator:
         )
         lines = []
         total = Decimal(0)
-        for k in range(rng.randint(1, 4)):
+        for k in range(self.order_line_count(rec["id"])):
             price = self._amount(rng, rec["id"] % 4 == 0 and k == 0)
             qty = Decimal(rng.randint(1, 10))
             line_total = price * qty
@@ -526,6 +542,7 @@ class Generator:
 
     def _requisitions(self, rec: Record, rng: random.Random, created: int, updated: int) -> None:
         currency = self.stub("currencies", self.pick(rng, "currencies"))
+        status = rng.choice(("draft", "pending_approval", "approved", "ordered"))
         lines = []
         total = Decimal(0)
         for k in range(rng.randint(1, 3)):
@@ -542,11 +559,11 @@ class Generator:
                 "commodity": self.stub("commodities", self.pick(rng, "commodities")),
                 "supplier": self.stub("suppliers", self.pick(rng, "suppliers")),
                 "uom": self.stub("uoms", self.pick(rng, "uoms")), "need-by-date": None,
-                "order-line-id": None, "status": "approved", "line-type": "RequisitionQuantityLine",
+                "order-line-id": self.order_line(rng) if status == "ordered" else None,
+                "status": "approved", "line-type": "RequisitionQuantityLine",
             })  # fmt: skip
         rec.update({
-            "status": rng.choice(("draft", "pending_approval", "approved", "ordered")),
-            "submitted-at": fmt(created + 3600), "need-by-date": None,
+            "status": status, "submitted-at": fmt(created + 3600), "need-by-date": None,
             "requested-by": self.user(rng), "requester": self.user(rng),
             "ship-to-address": self.stub("addresses", self.pick(rng, "addresses")),
             "ship-to-attention": None,
@@ -682,7 +699,7 @@ class Generator:
             "transaction-date": fmt(created), "quantity": money(qty), "price": money(price),
             "total": money(price * qty), "uom": self.stub("uoms", self.pick(rng, "uoms")),
             "item": None, "account": self.stub("accounts", self.pick(rng, "accounts")),
-            "order-line": {"id": rng.randint(70000, 99999)}, "barcode": None,
+            "order-line": {"id": self.order_line(rng)}, "barcode": None,
             "match-reference": None, "exported": False, "last-exported-at": None,
             "inventory-transaction-lots": [], "account-allocations": [],
         })  # fmt: skip
@@ -706,11 +723,22 @@ class Generator:
                     "enabled": True, "decimals": c["decimals"]})  # fmt: skip
 
     def _exchange_rates(self, rec: Record, rng: random.Random, created: int, updated: int) -> None:
+        """Rate n: currency n (cycling) to the first currency (USD), so every currency has one."""
+        currencies = self.ref_ids.get("currencies") or ()
+        source = (
+            currencies[self.pos("exchange_rates", rec["id"]) % len(currencies)]
+            if currencies
+            else None
+        )
+        target = currencies[0] if currencies else None
+        code = self.core("currencies", source)["code"] if source is not None else "USD"
+        base = Decimal(USD_RATES.get(code, "1"))
+        rate = base if code == "USD" else base * (1 + Decimal(rng.randint(-200, 200)) / 10000)
         rec.update(
             {
-                "from-currency": self.stub("currencies", self.pick(rng, "currencies")),
-                "to-currency": self.stub("currencies", self.pick(rng, "currencies")),
-                "rate": f"{rng.randint(0, 200)}.{rng.randint(0, 10**9 - 1):09d}",
+                "from-currency": self.stub("currencies", source),
+                "to-currency": self.stub("currencies", target),
+                "rate": f"{rate:.9f}",
                 "rate-date": fmt(created),
             }
         )
