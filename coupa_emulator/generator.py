@@ -188,16 +188,15 @@ class Generator:
         ids = self.ref_ids.get(resource) or ()
         return ids[rng.randrange(len(ids))] if ids else None
 
-    def order_line_count(self, po_id: int) -> int:
-        """How many lines purchase order `po_id` has (own generator: others point at them)."""
-        return self.rng("purchase_orders:lines", po_id).randint(1, 4)
-
     def order_line(self, rng: random.Random) -> int | None:
-        """The id of a real line of a purchase order (for invoice, receipt, requisition lines)."""
-        po_id = self.pick(rng, "purchase_orders")
-        if po_id is None:
-            return None
-        return po_id * 8 + rng.randrange(self.order_line_count(po_id))
+        """A real purchase order line (invoice, receipt and requisition lines point at one).
+
+        The first line of an order (every order has one; how many more depends on the order's
+        own draws). Takes one draw of `rng`, as the random id it replaced did, so a record's
+        other values did not change.
+        """
+        po_id = self.pick(random.Random(rng.randint(70000, 99999)), "purchase_orders")
+        return None if po_id is None else po_id * 8
 
     def custom_names(self, resource: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(namespaced custom field keys, legacy top-level keys) of this tenant profile."""
@@ -408,7 +407,9 @@ class Generator:
 
     def _invoices(self, rec: Record, rng: random.Random, created: int, updated: int) -> None:
         status = rng.choice(INVOICE_STATUSES)
-        paid = status == "approved" and rng.random() < 0.5  # paid on its last update
+        # Half the approved invoices are paid, on their last update (own generator: the
+        # invoice's other values stay as they were).
+        paid = status == "approved" and self.rng("invoices:paid", rec["id"]).random() < 0.5
         currency = self.pick(rng, "currencies")
         supplier = self.pick(rng, "suppliers")
         stamps = (rec["created-at"], rec["updated-at"])
@@ -516,7 +517,7 @@ class Generator:
         )
         lines = []
         total = Decimal(0)
-        for k in range(self.order_line_count(rec["id"])):
+        for k in range(rng.randint(1, 4)):
             price = self._amount(rng, rec["id"] % 4 == 0 and k == 0)
             qty = Decimal(rng.randint(1, 10))
             line_total = price * qty
@@ -542,7 +543,6 @@ class Generator:
 
     def _requisitions(self, rec: Record, rng: random.Random, created: int, updated: int) -> None:
         currency = self.stub("currencies", self.pick(rng, "currencies"))
-        status = rng.choice(("draft", "pending_approval", "approved", "ordered"))
         lines = []
         total = Decimal(0)
         for k in range(rng.randint(1, 3)):
@@ -559,11 +559,11 @@ class Generator:
                 "commodity": self.stub("commodities", self.pick(rng, "commodities")),
                 "supplier": self.stub("suppliers", self.pick(rng, "suppliers")),
                 "uom": self.stub("uoms", self.pick(rng, "uoms")), "need-by-date": None,
-                "order-line-id": self.order_line(rng) if status == "ordered" else None,
-                "status": "approved", "line-type": "RequisitionQuantityLine",
+                "order-line-id": None, "status": "approved", "line-type": "RequisitionQuantityLine",
             })  # fmt: skip
         rec.update({
-            "status": status, "submitted-at": fmt(created + 3600), "need-by-date": None,
+            "status": rng.choice(("draft", "pending_approval", "approved", "ordered")),
+            "submitted-at": fmt(created + 3600), "need-by-date": None,
             "requested-by": self.user(rng), "requester": self.user(rng),
             "ship-to-address": self.stub("addresses", self.pick(rng, "addresses")),
             "ship-to-attention": None,
@@ -574,6 +574,9 @@ class Generator:
             "buyer-note": None, "req-title": rng.choice(DESCRIPTIONS),
             "requisition-lines": lines, "approvals": [], "attachments": [],
         })  # fmt: skip
+        if rec["status"] == "ordered":  # its lines became order lines
+            for line in lines:
+                line["order-line-id"] = self.order_line(self.rng("requisition_lines", line["id"]))
 
     def _suppliers(self, rec: Record, rng: random.Random, created: int, updated: int) -> None:
         c = self.core("suppliers", rec["id"])
@@ -733,7 +736,9 @@ class Generator:
         target = currencies[0] if currencies else None
         code = self.core("currencies", source)["code"] if source is not None else "USD"
         base = Decimal(USD_RATES.get(code, "1"))
-        rate = base if code == "USD" else base * (1 + Decimal(rng.randint(-200, 200)) / 10000)
+        self.pick(rng, "currencies"), self.pick(rng, "currencies"), rng.randint(0, 200)  # as before
+        jitter = Decimal(rng.randint(0, 10**9 - 1) % 401 - 200) / 10000  # within 2 %
+        rate = base if code == "USD" else base * (1 + jitter)
         rec.update(
             {
                 "from-currency": self.stub("currencies", source),
