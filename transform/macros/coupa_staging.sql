@@ -57,7 +57,8 @@ ranked as (
     raw.*,
     row_number() over (
       partition by id
-      order by {% if has_updated %}{{ adapter.quote('updated-at') }} desc nulls last, {% endif %}{% if has_batched %}_sdc_batched_at desc nulls last{% else %}id{% endif %}
+      {#- A deletion marker wins: after it, a loader keeps no newer version of the record. #}
+      order by {% if has_deleted %}case when _sdc_deleted_at is null then 1 else 0 end, {% endif %}{% if has_updated %}{{ adapter.quote('updated-at') }} desc nulls last, {% endif %}{% if has_batched %}_sdc_batched_at desc nulls last{% else %}id{% endif %}
     ) as coupa_row_number
   from raw
 ),
