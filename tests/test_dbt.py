@@ -11,6 +11,7 @@ copy of the database without some streams.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -282,3 +283,15 @@ def test_absent_streams_are_skipped(project: Project) -> None:
         "(select count(*) from staging.stg_coupa__invoice_lines)",
     )
     assert rows == lines
+
+
+def test_documented_build_times_are_the_benchmarks_output() -> None:
+    spec = importlib.util.spec_from_file_location(
+        "dbt_build", tasks.ROOT / "benchmarks" / "dbt_build.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    results = json.loads(bench.RESULTS.read_text())
+    assert bench.markdown(results) in bench.DOC.read_text()
