@@ -1101,10 +1101,13 @@ def print_marts(before: Mapping[str, Any], after: Mapping[str, Any], *, changes:
     )
     if changes and "spend_rows" in before:
         print(
-            f"This run moved analytics.fct_spend from {before['spend_rows']} to "
-            f"{after['spend_rows']} rows and its total from {float(before['spend_total']):,.2f} "
-            f"to {float(after['spend_total']):,.2f} {currency}; open payables "
-            f"{before.get('open_payables')} -> {after.get('open_payables')}."
+            paragraph(
+                f"This run moved analytics.fct_spend from {before['spend_rows']} to "
+                f"{after['spend_rows']} rows and its total from "
+                f"{float(before['spend_total']):,.2f} to {float(after['spend_total']):,.2f} "
+                f"{currency}; open payables {before.get('open_payables')} -> "
+                f"{after.get('open_payables')}."
+            )
         )
     print(
         '\nQuery the marts: python3 tasks.py sql "select period_month, sum(amount_reporting) '
