@@ -167,6 +167,7 @@ def test_build_passes_every_model_and_test(project: Project, emulator: RunningEm
     assert {"fct_spend", "fct_procure_to_pay", "fct_open_payables", "dim_suppliers"} <= marts
     assert {"dim_accounts", "dim_users", "dim_commodities"} <= marts
     assert any("coupa_spend_reconciles_to_lines" in r["unique_id"] for r in tests)
+    assert any("staging_keys_are_unique_and_not_null" in r["unique_id"] for r in tests)
     assert any("relationships_stg_coupa__invoices_supplier_id" in r["unique_id"] for r in tests)
 
     # Spend per invoice equals what the emulator holds, to the cent, in the invoice currency.
