@@ -44,6 +44,10 @@ CURRENCIES = (
     ("CAD", "Canadian Dollar", "$", 2), ("INR", "Indian Rupee", "₹", 2),
     ("KWD", "Kuwaiti Dinar", "د.ك", 3),
 )  # fmt: skip
+#: Roughly realistic rates to USD (1 unit of the currency in USD): exchange rates cover every
+#: currency -> USD so amounts convert to a reporting currency (transform/, docs/analytics.md).
+USD_RATES = {"USD": "1", "EUR": "1.08", "JPY": "0.0067", "GBP": "1.27", "CHF": "1.13",
+             "CAD": "0.74", "INR": "0.012", "KWD": "3.25"}  # fmt: skip
 UOMS = (("EA", "Each"), ("HR", "Hour"), ("BOX", "Box"), ("KG", "Kilogramm"), ("LB", "Pound"),
         ("DZ", "Dozen"), ("M", "Mètre"))  # fmt: skip
 PAYMENT_TERMS = (("Net 30", 30, None), ("Net 45", 45, None), ("Net 60", 60, None),
@@ -183,6 +187,16 @@ class Generator:
         """A reference chosen among the initial ids, so later inserts never change old records."""
         ids = self.ref_ids.get(resource) or ()
         return ids[rng.randrange(len(ids))] if ids else None
+
+    def order_line(self, rng: random.Random) -> int | None:
+        """A real purchase order line (invoice, receipt and requisition lines point at one).
+
+        The first line of an order (every order has one; how many more depends on the order's
+        own draws). Takes one draw of `rng`, as the random id it replaced did, so a record's
+        other values did not change.
+        """
+        po_id = self.pick(random.Random(rng.randint(70000, 99999)), "purchase_orders")
+        return None if po_id is None else po_id * 8
 
     def custom_names(self, resource: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(namespaced custom field keys, legacy top-level keys) of this tenant profile."""
@@ -373,7 +387,7 @@ class Generator:
             "total": None,
             "accounting-total": None,
             "status": rng.choice(("matched", "new", "matched")),
-            "order-line-id": rng.randint(70000, 99999) if rng.random() < 0.5 else None,
+            "order-line-id": self.order_line(rng) if rng.random() < 0.5 else None,
             "po-number": None,
             "source-part-num": f"P-{rng.randint(100, 999)}-ü" if rng.random() < 0.3 else None,
             "tax-amount": "0.00",
@@ -393,6 +407,9 @@ class Generator:
 
     def _invoices(self, rec: Record, rng: random.Random, created: int, updated: int) -> None:
         status = rng.choice(INVOICE_STATUSES)
+        # Half the approved invoices are paid, on their last update (own generator: the
+        # invoice's other values stay as they were).
+        paid = status == "approved" and self.rng("invoices:paid", rec["id"]).random() < 0.5
         currency = self.pick(rng, "currencies")
         supplier = self.pick(rng, "suppliers")
         stamps = (rec["created-at"], rec["updated-at"])
@@ -405,8 +422,8 @@ class Generator:
                 "line-level-taxation": False,
                 "exported": status == "approved" and rng.random() < 0.5,
                 "last-exported-at": None,
-                "paid": False,
-                "payment-date": None,
+                "paid": paid,
+                "payment-date": fmt(updated) if paid else None,
                 "payment-notes": None,
                 "comments": rng.choice((None, "Lieferung vollständig ✅", "Partial shipment")),
                 "internal-note": None,
@@ -557,6 +574,9 @@ class Generator:
             "buyer-note": None, "req-title": rng.choice(DESCRIPTIONS),
             "requisition-lines": lines, "approvals": [], "attachments": [],
         })  # fmt: skip
+        if rec["status"] == "ordered":  # its lines became order lines
+            for line in lines:
+                line["order-line-id"] = self.order_line(self.rng("requisition_lines", line["id"]))
 
     def _suppliers(self, rec: Record, rng: random.Random, created: int, updated: int) -> None:
         c = self.core("suppliers", rec["id"])
@@ -682,7 +702,7 @@ class Generator:
             "transaction-date": fmt(created), "quantity": money(qty), "price": money(price),
             "total": money(price * qty), "uom": self.stub("uoms", self.pick(rng, "uoms")),
             "item": None, "account": self.stub("accounts", self.pick(rng, "accounts")),
-            "order-line": {"id": rng.randint(70000, 99999)}, "barcode": None,
+            "order-line": {"id": self.order_line(rng)}, "barcode": None,
             "match-reference": None, "exported": False, "last-exported-at": None,
             "inventory-transaction-lots": [], "account-allocations": [],
         })  # fmt: skip
@@ -706,11 +726,24 @@ class Generator:
                     "enabled": True, "decimals": c["decimals"]})  # fmt: skip
 
     def _exchange_rates(self, rec: Record, rng: random.Random, created: int, updated: int) -> None:
+        """Rate n: currency n (cycling) to the first currency (USD), so every currency has one."""
+        currencies = self.ref_ids.get("currencies") or ()
+        source = (
+            currencies[self.pos("exchange_rates", rec["id"]) % len(currencies)]
+            if currencies
+            else None
+        )
+        target = currencies[0] if currencies else None
+        code = self.core("currencies", source)["code"] if source is not None else "USD"
+        base = Decimal(USD_RATES.get(code, "1"))
+        self.pick(rng, "currencies"), self.pick(rng, "currencies"), rng.randint(0, 200)  # as before
+        jitter = Decimal(rng.randint(0, 10**9 - 1) % 401 - 200) / 10000  # within 2 %
+        rate = base if code == "USD" else base * (1 + jitter)
         rec.update(
             {
-                "from-currency": self.stub("currencies", self.pick(rng, "currencies")),
-                "to-currency": self.stub("currencies", self.pick(rng, "currencies")),
-                "rate": f"{rng.randint(0, 200)}.{rng.randint(0, 10**9 - 1):09d}",
+                "from-currency": self.stub("currencies", source),
+                "to-currency": self.stub("currencies", target),
+                "rate": f"{rate:.9f}",
                 "rate-date": fmt(created),
             }
         )

@@ -1,0 +1,1 @@
+{{ coupa_staging('budget_line_adjustments') }}

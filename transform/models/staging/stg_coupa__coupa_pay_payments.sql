@@ -1,0 +1,1 @@
+{{ coupa_staging('coupa_pay_payments') }}

@@ -1,0 +1,1 @@
+{{ coupa_staging('easy_form_responses') }}

@@ -1,0 +1,1 @@
+{{ coupa_staging('exchange_rates') }}

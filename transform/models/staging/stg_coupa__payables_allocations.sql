@@ -1,0 +1,1 @@
+{{ coupa_staging('payables_allocations') }}

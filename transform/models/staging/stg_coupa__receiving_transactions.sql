@@ -1,0 +1,1 @@
+{{ coupa_staging('receiving_transactions') }}

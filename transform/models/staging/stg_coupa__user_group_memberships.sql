@@ -1,0 +1,1 @@
+{{ coupa_staging('user_group_memberships') }}
