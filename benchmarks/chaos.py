@@ -56,8 +56,11 @@ from coupa_emulator.resources import SCOPE_CATALOGUE  # noqa: E402
 from coupa_emulator.server import RunningEmulator, start_in_thread  # noqa: E402
 
 BIN = Path(sys.executable).parent
-AUDITS = {"name": "audits", "path": "/api/custom_objects/9/object_instances",
-          "scope": "core.common.read"}  # fmt: skip
+AUDITS = {
+    "name": "audits",
+    "path": "/api/custom_objects/9/object_instances",
+    "scope": "core.common.read",
+}
 #: Streams read in every schedule, and the emulator table each one is the truth of.
 TABLES = {
     "expense_reports": "expense_reports",  # incremental, swept
@@ -85,13 +88,24 @@ def _fault(rng: random.Random, *, write: bool = False, token: bool = False) -> d
     roll = rng.random()
     times = rng.choice([1, 1, 2, 3, 30]) if roll < 0.97 else 1
     if roll < 0.16:
-        rule = {"kind": "status", "status": 429, "body": rng.choice(["json", "html", "empty"]),
-                "retry_after": rng.choice([None, 0, 1])}  # fmt: skip
+        rule = {
+            "kind": "status",
+            "status": 429,
+            "body": rng.choice(["json", "html", "empty"]),
+            "retry_after": rng.choice([None, 0, 1]),
+        }
     elif roll < 0.36:
-        rule = {"kind": "status", "status": rng.choice([500, 502, 503, 504]),
-                "body": rng.choice(["html", "xml", "text", "json", "echo", "empty"])}  # fmt: skip
+        rule = {
+            "kind": "status",
+            "status": rng.choice([500, 502, 503, 504]),
+            "body": rng.choice(["html", "xml", "text", "json", "echo", "empty"]),
+        }
     elif roll < 0.52 and not write:
-        rule = {"kind": "status", "status": 200, "body": rng.choice(["json", "empty", "html", "xml"])}
+        rule = {
+            "kind": "status",
+            "status": 200,
+            "body": rng.choice(["json", "empty", "html", "xml"]),
+        }
     elif roll < 0.60:
         rule = {"kind": "truncate"}
     elif roll < 0.68:
@@ -103,8 +117,12 @@ def _fault(rng: random.Random, *, write: bool = False, token: bool = False) -> d
     elif roll < 0.88:
         rule = {"kind": "status", "status": rng.choice([400, 502]), "body": "echo"}
     elif roll < 0.93 and (write or token):
-        rule = {"kind": "status", "status": rng.choice([302, 307, 308]), "body": "html",
-                "location": ELSEWHERE}  # fmt: skip
+        rule = {
+            "kind": "status",
+            "status": rng.choice([302, 307, 308]),
+            "body": "html",
+            "location": ELSEWHERE,
+        }
     elif roll < 0.97 and write:
         rule = {"kind": "status", "status": 422, "body": "json"}
     else:
@@ -179,8 +197,11 @@ def make_schedule(seed: int) -> Schedule:
         "expires_in": rng.choice([3600, 3600, 3600, 2]),
     }
     if rng.random() < 0.2:
-        knobs.update(rate_limit=rng.choice([20, 40]), burst=rng.choice([2, 5]),
-                     retry_after=rng.choice([None, 1]))  # fmt: skip
+        knobs.update(
+            rate_limit=rng.choice([20, 40]),
+            burst=rng.choice([2, 5]),
+            retry_after=rng.choice([None, 1]),
+        )
     tap = {
         "max_retries": rng.randint(3, 5),
         "max_retry_seconds": 10,
@@ -275,9 +296,11 @@ class Chaos:
         if state is not None:
             (here / "state.json").write_text(json.dumps(state))
             args += ["--state", "state.json"]
-        done = subprocess.run(  # noqa: S603 - our own console script
+        done = subprocess.run(
             args, cwd=here, capture_output=True, text=True, timeout=TIMEOUT, check=False
         )
+        (here / "stdout").write_text(done.stdout)
+        (here / "stderr").write_text(done.stderr)
         return Run(label, done.returncode, done.stdout, done.stderr)
 
     def _target(self, label: str, config: dict[str, Any], records: list[dict[str, Any]]) -> Run:
@@ -286,16 +309,24 @@ class Chaos:
         dead = here / "dead-letter.jsonl"
         config = {**config, "dead_letter_path": str(dead)}
         (here / "config.json").write_text(json.dumps(config))
-        lines = [{"type": "SCHEMA", "stream": "invoices", "schema": _invoice_schema(),
-                  "key_properties": ["id"]}]  # fmt: skip
+        lines = [
+            {
+                "type": "SCHEMA",
+                "stream": "invoices",
+                "schema": _invoice_schema(),
+                "key_properties": ["id"],
+            }
+        ]
         lines += [{"type": "RECORD", "stream": "invoices", "record": r} for r in records]
         lines.append({"type": "STATE", "value": {"bookmarks": {"invoices": {"n": len(records)}}}})
         (here / "input.singer").write_text("".join(json.dumps(m) + "\n" for m in lines))
         args = [str(BIN / "target-coupa"), "--config", "config.json", "--input", "input.singer"]
-        done = subprocess.run(  # noqa: S603 - our own console script
+        done = subprocess.run(
             args, cwd=here, capture_output=True, text=True, timeout=TIMEOUT, check=False
         )
         extra = dead.read_text() if dead.exists() else ""
+        (here / "stdout").write_text(done.stdout)
+        (here / "stderr").write_text(done.stderr)
         return Run(label, done.returncode, done.stdout, done.stderr, extra)
 
     def _catalog(self, config: dict[str, Any]) -> dict[str, Any]:
@@ -305,10 +336,14 @@ class Chaos:
             here.mkdir(parents=True, exist_ok=True)
             clean = {**config, "max_retries": 8, "max_retry_seconds": 60}
             (here / "config.json").write_text(json.dumps(clean))
-            done = subprocess.run(  # noqa: S603 - our own console script
+            done = subprocess.run(
                 [str(BIN / "tap-coupa"), "--config", "config.json", "--discover"],
-                cwd=here, capture_output=True, text=True, timeout=TIMEOUT, check=True,
-            )  # fmt: skip
+                cwd=here,
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT,
+                check=True,
+            )
             self.catalog = _select(json.loads(done.stdout), [*TABLES, SUB])
         return self.catalog
 
@@ -320,9 +355,7 @@ class Chaos:
         secret = f"chaos-secret-{rng.getrandbits(64):016x}"
         self.control.reset(seed=schedule.data_seed, counts=schedule.counts, settle_seconds=0)
         self.control.add_client("chaos", secret, sorted(SCOPE_CATALOGUE))
-        config = self._config(
-            schedule, secret, detect_deletes=SWEPT, extra_streams=[AUDITS]
-        )
+        config = self._config(schedule, secret, detect_deletes=SWEPT, extra_streams=[AUDITS])
         warehouse = Warehouse()
 
         def check(run: Run) -> None:
@@ -388,14 +421,23 @@ class Chaos:
             print(f"  schedule: {schedule.as_json()}", file=sys.stderr)
         return self._done(result, started)
 
-    def _target_stage(self, schedule: Schedule, config: dict[str, Any], rng: random.Random,
-                      result: Result, check: Any) -> None:  # fmt: skip
+    def _target_stage(
+        self,
+        schedule: Schedule,
+        config: dict[str, Any],
+        rng: random.Random,
+        result: Result,
+        check: Any,
+    ) -> None:
         template = self.control.records("invoices")[0]
         numbers = [f"CH-{schedule.seed}-{n}" for n in range(schedule.invoices)]
         records = [_new_invoice(template, number) for number in numbers]
         self.control.add_faults(schedule.write_faults)
-        target_config = {k: v for k, v in config.items()
-                         if k not in ("detect_deletes", "extra_streams", "max_concurrency")}  # fmt: skip
+        target_config = {
+            k: v
+            for k, v in config.items()
+            if k not in ("detect_deletes", "extra_streams", "max_concurrency")
+        }
         run = self._target("target", target_config, records)
         check(run)
         self.control.clear_faults()
@@ -417,7 +459,9 @@ class Chaos:
             result.target_outcome = "rejected-dead-lettered"
             wrong = [n for n in numbers if (stored[n] == 1) == (n in dead)]
             if wrong:
-                result.violations.append(f"target exit 3: neither or both written and dead-lettered: {wrong}")
+                result.violations.append(
+                    f"target exit 3: neither or both written and dead-lettered: {wrong}"
+                )
         else:
             result.target_outcome = f"failed-clean-{run.returncode}"
             again = self._target("target-again", target_config, records)
@@ -456,10 +500,10 @@ class Chaos:
         for message in run.messages():
             if message.get("type") != "RECORD":
                 continue
-            record = message["record"]
-            if record.get("_sdc_deleted_at") and record["id"] in live.get(message["stream"], ()):
+            record, stream = message["record"], message["stream"]
+            if record.get("_sdc_deleted_at") and record["id"] in live.get(stream, ()):
                 result.violations.append(
-                    f"{run.label}: false deletion marker for live {message['stream']} {record['id']}"
+                    f"{run.label}: false deletion marker for live {stream} {record['id']}"
                 )
 
     def _check_exact(self, warehouse: Warehouse, label: str, result: Result) -> None:
@@ -478,7 +522,9 @@ class Chaos:
         addresses = self.control.records(SUB)
         live = set(self._truth_ids("suppliers"))
         held = warehouse.tables.get(SUB, {})
-        want = {a["id"]: _instant(a.get("updated-at")) for a in addresses if a["supplier-id"] in live}
+        want = {
+            a["id"]: _instant(a.get("updated-at")) for a in addresses if a["supplier-id"] in live
+        }
         missing = sorted(i for i in want if held.get(i) != want[i])[:5]
         invented = sorted(set(held) - {a["id"] for a in addresses})[:5]
         if missing or invented:
@@ -569,7 +615,7 @@ def _run_one(seed: int) -> Result:
     assert _WORKER is not None
     try:
         return _WORKER.run(make_schedule(seed))
-    except Exception as exc:  # noqa: BLE001 - a harness error is reported, not hidden
+    except Exception as exc:
         return Result(seed, violations=[f"harness error: {type(exc).__name__}: {exc}"])
 
 
@@ -584,13 +630,22 @@ def summarize(results: list[Result], elapsed: float) -> str:
         ("schedules", len(results)),
         ("connector runs (subprocesses)", sum(r.runs for r in results)),
         ("tap chaos runs: exit 0 with the exact record set", tap.get("exact", 0)),
-        ("tap chaos runs: failed cleanly, rerun exact", sum(n for k, n in tap.items() if k.startswith("failed"))),
+        (
+            "tap chaos runs: failed cleanly, rerun exact",
+            sum(n for k, n in tap.items() if k.startswith("failed")),
+        ),
         ("target runs: every invoice written once", target.get("written", 0)),
-        ("target runs: rejected ones dead-lettered (exit 3)", target.get("rejected-dead-lettered", 0)),
-        ("target runs: failed cleanly, rerun wrote each once", sum(n for k, n in target.items() if k.startswith("failed"))),
+        (
+            "target runs: rejected ones dead-lettered (exit 3)",
+            target.get("rejected-dead-lettered", 0),
+        ),
+        (
+            "target runs: failed cleanly, rerun wrote each once",
+            sum(n for k, n in target.items() if k.startswith("failed")),
+        ),
         ("deletion markers emitted (all true)", sum(r.markers for r in results)),
         ("violations", len(violations)),
-    ]  # fmt: skip
+    ]
     width = max(len(name) for name, _ in rows)
     out = [f"{name:<{width}}  {value:>7}" for name, value in rows]
     out.append(f"{'failure exit codes (tap)':<{width}}  {dict(sorted(tap.items()))}")
@@ -610,7 +665,9 @@ def main() -> int:
     parser.add_argument("--only", type=int, help="run the one schedule of this seed")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
-    seeds = [args.only] if args.only is not None else list(range(args.seed, args.seed + args.schedules))
+    seeds = (
+        [args.only] if args.only is not None else list(range(args.seed, args.seed + args.schedules))
+    )
     started = time.monotonic()
     results: list[Result] = []
     if args.jobs <= 1 or len(seeds) == 1:
@@ -632,8 +689,12 @@ def main() -> int:
 def _progress(results: list[Result], total: int) -> None:
     last = results[-1]
     flag = " VIOLATION" if last.violations else ""
-    print(f"[{len(results)}/{total}] seed {last.seed}: tap {last.tap_outcome}, "
-          f"target {last.target_outcome}, {last.seconds:.1f} s{flag}", file=sys.stderr, flush=True)  # fmt: skip
+    print(
+        f"[{len(results)}/{total}] seed {last.seed}: tap {last.tap_outcome}, "
+        f"target {last.target_outcome}, {last.seconds:.1f} s{flag}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 if __name__ == "__main__":
