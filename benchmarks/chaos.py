@@ -203,8 +203,8 @@ def make_schedule(seed: int) -> Schedule:
             retry_after=rng.choice([None, 1]),
         )
     tap = {
-        "max_retries": rng.randint(3, 5),
-        "max_retry_seconds": 10,
+        "max_retries": rng.randint(3, 4),
+        "max_retry_seconds": 8,
         "request_timeout": 2,
         "max_concurrency": rng.randint(1, 4),
         "max_requests_per_second": rng.choice([0, 0, 30]),
@@ -374,16 +374,16 @@ class Chaos:
         self._check_exact(warehouse, "baseline", result)
         state = base.last_state()
 
-        # 2. Changes between runs.
+        # 2. target-coupa writes under write faults (before deletions: its supplier lives).
+        self._target_stage(schedule, config, rng, result, check)
+
+        # 3. Changes between runs.
         for stream, n in schedule.deletions.items():
             ids = self._truth_ids(stream)
             if stream == "suppliers":
                 ids = ids[1:]  # keep one supplier so its sub-resource stays checkable
             for rid in rng.sample(ids, min(n, max(0, len(ids) - 1))):
                 self.control.delete_record(TABLES[stream], rid)
-
-        # 3. target-coupa writes under write faults.
-        self._target_stage(schedule, config, rng, result, check)
 
         # 4. The chaos run: faults over token, pages, sweep pages, sub-resources.
         self.control.clear_faults()
@@ -664,6 +664,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")
     parser.add_argument("--only", type=int, help="run the one schedule of this seed")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--out", type=Path, help="append one JSON line per schedule here")
     args = parser.parse_args()
     seeds = (
         [args.only] if args.only is not None else list(range(args.seed, args.seed + args.schedules))
@@ -674,20 +675,23 @@ def main() -> int:
         _start_worker(args.verbose)
         for seed in seeds:
             results.append(_run_one(seed))
-            _progress(results, len(seeds))
+            _progress(results, len(seeds), args.out)
     else:
         context = multiprocessing.get_context("spawn")
         with context.Pool(args.jobs, _start_worker, (args.verbose,)) as pool:
             for result in pool.imap_unordered(_run_one, seeds):
                 results.append(result)
-                _progress(results, len(seeds))
+                _progress(results, len(seeds), args.out)
     results.sort(key=lambda r: r.seed)
     print(summarize(results, time.monotonic() - started))
     return 1 if any(r.violations for r in results) else 0
 
 
-def _progress(results: list[Result], total: int) -> None:
+def _progress(results: list[Result], total: int, out: Path | None) -> None:
     last = results[-1]
+    if out is not None:
+        with out.open("a") as sink:
+            sink.write(json.dumps({**last.__dict__, "statuses": dict(last.statuses)}) + "\n")
     flag = " VIOLATION" if last.violations else ""
     print(
         f"[{len(results)}/{total}] seed {last.seed}: tap {last.tap_outcome}, "
