@@ -79,6 +79,17 @@ PATHS = {
 SWEEP_QUERY = ['fields=["id"]', "dir=asc"]
 FINISHED = re.compile(r"(tap|target)-coupa finished: (.+) \(exit (\d+)\)\s*$")
 ELSEWHERE = "http://127.0.0.2:9/elsewhere"
+#: The emulator's behaviour knobs as a fresh schedule starts (EmulatorConfig defaults).
+DEFAULT_KNOBS: dict[str, Any] = {
+    "latency_ms": 0,
+    "rate_limit": None,
+    "burst": 20,
+    "retry_after": None,
+    "expires_in": 86399,
+    "vanishing_parents": {},
+}
+#: Schedules per chain in the soak: one baseline (and one emulator reset) per chain.
+CHAIN = 10
 TIMEOUT = 240  # seconds for one connector run (a bound, not an expectation)
 
 
@@ -186,11 +197,11 @@ def make_schedule(seed: int) -> Schedule:
     """The schedule for `seed` (the same seed always gives the same schedule)."""
     rng = random.Random(seed)
     counts = {
-        "expense_reports": rng.randint(20, 140),
-        "suppliers": rng.randint(4, 12),
-        SUB: rng.randint(12, 30),
-        "invoices": rng.randint(5, 30),
-        "custom_object_instances": rng.randint(20, 160),
+        "expense_reports": rng.randint(20, 120),
+        "suppliers": rng.randint(4, 10),
+        SUB: rng.randint(12, 24),
+        "invoices": rng.randint(3, 12),
+        "custom_object_instances": rng.randint(20, 120),
     }
     knobs: dict[str, Any] = {
         "latency_ms": rng.choice([0, 0, 0, 5, 20]),
@@ -275,6 +286,8 @@ class Chaos:
         self.workdir = workdir
         self.verbose = verbose
         self.catalog: dict[str, Any] | None = None
+        #: What the next schedule of a chain continues from: secret, warehouse, last STATE.
+        self.carry: tuple[str, Warehouse, dict[str, Any]] | None = None
 
     # connectors ---------------------------------------------------------------------------
     def _config(self, schedule: Schedule, secret: str, **extra: Any) -> dict[str, Any]:
@@ -348,15 +361,27 @@ class Chaos:
         return self.catalog
 
     # the schedule -------------------------------------------------------------------------
-    def run(self, schedule: Schedule) -> Result:
+    def run(self, schedule: Schedule, *, fresh: bool = True) -> Result:
+        """One schedule; `fresh=False` continues the previous one's data, warehouse and STATE.
+
+        A chain of schedules shares one baseline (and soaks one warehouse through many faulty
+        runs); a fresh schedule resets the emulator to its own data and reads it once first.
+        """
         started = time.monotonic()
         result = Result(schedule.seed)
         rng = random.Random(schedule.seed * 7919 + 1)
-        secret = f"chaos-secret-{rng.getrandbits(64):016x}"
-        self.control.reset(seed=schedule.data_seed, counts=schedule.counts, settle_seconds=0)
-        self.control.add_client("chaos", secret, sorted(SCOPE_CATALOGUE))
+        carry, self.carry = self.carry, None
+        if carry is not None and not fresh:
+            secret, warehouse, state = carry
+            self.control.clear_faults()
+            self.control.configure(**DEFAULT_KNOBS)
+        else:
+            secret = f"chaos-secret-{rng.getrandbits(64):016x}"
+            self.control.reset(seed=schedule.data_seed, counts=schedule.counts, settle_seconds=0)
+            self.control.add_client("chaos", secret, sorted(SCOPE_CATALOGUE))
+            warehouse = Warehouse()
+        markers_before = warehouse.markers
         config = self._config(schedule, secret, detect_deletes=SWEPT, extra_streams=[AUDITS])
-        warehouse = Warehouse()
 
         def check(run: Run) -> None:
             result.runs += 1
@@ -364,15 +389,16 @@ class Chaos:
             if self.verbose:
                 print(f"  {run.label}: exit {run.returncode}", file=sys.stderr)
 
-        # 1. Baseline, no faults.
-        base = self._tap("baseline", config, None)
-        check(base)
-        warehouse.apply(base.messages())
-        if base.returncode != 0:
-            result.violations.append(f"baseline run without faults exited {base.returncode}")
-            return self._done(result, started)
-        self._check_exact(warehouse, "baseline", result)
-        state = base.last_state()
+        if carry is None or fresh:
+            # 1. Baseline, no faults.
+            base = self._tap("baseline", config, None)
+            check(base)
+            warehouse.apply(base.messages())
+            if base.returncode != 0:
+                result.violations.append(f"baseline run without faults exited {base.returncode}")
+                return self._done(result, started)
+            self._check_exact(warehouse, "baseline", result)
+            state = base.last_state()
 
         # 2. target-coupa writes under write faults (before deletions: its supplier lives).
         self._target_stage(schedule, config, rng, result, check)
@@ -400,6 +426,7 @@ class Chaos:
         self._count_statuses(result)
         warehouse.apply(chaos.messages())
         self._check_markers(chaos, result)
+        final = chaos.last_state()
         if chaos.returncode == 0:
             result.tap_outcome = "exact"
             self._check_exact(warehouse, "chaos", result)
@@ -407,8 +434,9 @@ class Chaos:
             result.tap_outcome = f"failed-clean-{chaos.returncode}"
             # 5. Faults cleared, rerun from the last STATE the failed run emitted.
             self.control.clear_faults()
-            self.control.configure(latency_ms=0, rate_limit=None, vanishing_parents={})
-            again = self._tap("recovery", config, chaos.last_state() or state)
+            self.control.configure(**DEFAULT_KNOBS)
+            again = self._tap("recovery", config, final or state)
+            final = again.last_state() if again.returncode == 0 else None
             check(again)
             warehouse.apply(again.messages())
             self._check_markers(again, result)
@@ -416,7 +444,9 @@ class Chaos:
                 result.violations.append(f"recovery run without faults exited {again.returncode}")
             else:
                 self._check_exact(warehouse, "recovery", result)
-        result.markers = warehouse.markers
+        result.markers = warehouse.markers - markers_before
+        if not result.violations and final is not None:
+            self.carry = (secret, warehouse, final)
         if self.verbose:
             print(f"  schedule: {schedule.as_json()}", file=sys.stderr)
         return self._done(result, started)
@@ -611,12 +641,25 @@ def _start_worker(verbose: bool) -> None:
     _WORKER = Chaos(emulator, workdir, verbose)
 
 
-def _run_one(seed: int) -> Result:
+def _run_chain(seeds: list[int]) -> list[Result]:
+    """Schedules that share one baseline: the first resets the emulator, the rest continue."""
     assert _WORKER is not None
-    try:
-        return _WORKER.run(make_schedule(seed))
-    except Exception as exc:
-        return Result(seed, violations=[f"harness error: {type(exc).__name__}: {exc}"])
+    results: list[Result] = []
+    for i, seed in enumerate(seeds):
+        try:
+            results.append(_WORKER.run(make_schedule(seed), fresh=i == 0))
+        except Exception as exc:  # a harness error is reported, not hidden
+            _WORKER.carry = None
+            results.append(Result(seed, violations=[f"harness error: {type(exc).__name__}: {exc}"]))
+    return results
+
+
+def chains(seeds: list[int], size: int = CHAIN) -> list[list[int]]:
+    """`seeds` cut into chains that start at multiples of `size` (so `--only` can replay one)."""
+    found: dict[int, list[int]] = {}
+    for seed in seeds:
+        found.setdefault(seed - seed % size, []).append(seed)
+    return list(found.values())
 
 
 def summarize(results: list[Result], elapsed: float) -> str:
@@ -649,7 +692,7 @@ def summarize(results: list[Result], elapsed: float) -> str:
     width = max(len(name) for name, _ in rows)
     out = [f"{name:<{width}}  {value:>7}" for name, value in rows]
     out.append(f"{'failure exit codes (tap)':<{width}}  {dict(sorted(tap.items()))}")
-    out.append(f"{'chaos-run answers by status':<{width}}  {dict(sorted(statuses.items()))}")
+    out.append(f"{'answers by status, all runs':<{width}}  {dict(sorted(statuses.items()))}")
     out.append(f"{'wall time':<{width}}  {elapsed:,.0f} s")
     for r in results:
         for v in r.violations:
@@ -666,22 +709,25 @@ def main() -> int:
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--out", type=Path, help="append one JSON line per schedule here")
     args = parser.parse_args()
-    seeds = (
-        [args.only] if args.only is not None else list(range(args.seed, args.seed + args.schedules))
-    )
+    if args.only is not None:  # replay its chain from the chain's first schedule
+        seeds = list(range(args.only - args.only % CHAIN, args.only + 1))
+    else:
+        seeds = list(range(args.seed, args.seed + args.schedules))
     started = time.monotonic()
     results: list[Result] = []
-    if args.jobs <= 1 or len(seeds) == 1:
+    if args.jobs <= 1 or len(seeds) <= CHAIN:
         _start_worker(args.verbose)
-        for seed in seeds:
-            results.append(_run_one(seed))
-            _progress(results, len(seeds), args.out)
+        for chain in chains(seeds):
+            for result in _run_chain(chain):
+                results.append(result)
+                _progress(results, len(seeds), args.out)
     else:
         context = multiprocessing.get_context("spawn")
         with context.Pool(args.jobs, _start_worker, (args.verbose,)) as pool:
-            for result in pool.imap_unordered(_run_one, seeds):
-                results.append(result)
-                _progress(results, len(seeds), args.out)
+            for batch in pool.imap_unordered(_run_chain, chains(seeds)):
+                for result in batch:
+                    results.append(result)
+                    _progress(results, len(seeds), args.out)
     results.sort(key=lambda r: r.seed)
     print(summarize(results, time.monotonic() - started))
     return 1 if any(r.violations for r in results) else 0
