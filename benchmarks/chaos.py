@@ -381,6 +381,7 @@ class Chaos:
             self.control.add_client("chaos", secret, sorted(SCOPE_CATALOGUE))
             warehouse = Warehouse()
         markers_before = warehouse.markers
+        statuses_before = Counter(self.control.stats()["status_counts"])
         config = self._config(schedule, secret, detect_deletes=SWEPT, extra_streams=[AUDITS])
 
         def check(run: Run) -> None:
@@ -423,7 +424,6 @@ class Chaos:
         self.control.add_faults(schedule.tap_faults)
         chaos = self._tap("chaos", config, state)
         check(chaos)
-        self._count_statuses(result)
         warehouse.apply(chaos.messages())
         self._check_markers(chaos, result)
         final = chaos.last_state()
@@ -445,6 +445,7 @@ class Chaos:
             else:
                 self._check_exact(warehouse, "recovery", result)
         result.markers = warehouse.markers - markers_before
+        result.statuses = Counter(self.control.stats()["status_counts"]) - statuses_before
         if not result.violations and final is not None:
             self.carry = (secret, warehouse, final)
         if self.verbose:
@@ -570,10 +571,6 @@ class Chaos:
 
     def _truth_ids(self, stream: str) -> list[int]:
         return sorted(self._truth(stream))
-
-    def _count_statuses(self, result: Result) -> None:
-        for entry in self.control.requests_log():
-            result.statuses[str(entry["status"])] += 1
 
     def _done(self, result: Result, started: float) -> Result:
         result.seconds = time.monotonic() - started
