@@ -143,7 +143,7 @@ def _fault(rng: random.Random, *, write: bool = False, token: bool = False) -> d
     return rule
 
 
-def _tap_faults(rng: random.Random, suppliers: list[int]) -> list[dict[str, Any]]:
+def _tap_faults(rng: random.Random) -> list[dict[str, Any]]:
     rules: list[dict[str, Any]] = []
     for _ in range(rng.randint(1, 5)):
         kind = rng.choice(["token", "pages", "pages", "sweep", "sweep", "sub"])
@@ -154,7 +154,9 @@ def _tap_faults(rng: random.Random, suppliers: list[int]) -> list[dict[str, Any]
         elif kind == "sweep":
             where = {"path": PATHS[rng.choice(SWEPT)], "method": "GET", "query": SWEEP_QUERY}
         else:
-            where = {"path": f"/api/suppliers/{rng.choice(suppliers)}/addresses", "method": "GET"}
+            # Any supplier's addresses (and the check that a parent still exists): `after` picks
+            # which of those requests fail.
+            where = {"path": "/api/suppliers/", "method": "GET"}
         rules.append({**_fault(rng, token=kind == "token"), **where})
     return rules
 
@@ -235,7 +237,7 @@ def make_schedule(seed: int) -> Schedule:
         mutation=mutation,
         invoices=rng.randint(1, 4),
         write_faults=_write_faults(rng),
-        tap_faults=[],  # drawn once the supplier ids are known (they depend on the data)
+        tap_faults=_tap_faults(rng),
         vanish=1 if rng.random() < 0.15 else 0,
     )
 
@@ -415,7 +417,6 @@ class Chaos:
         # 4. The chaos run: faults over token, pages, sweep pages, sub-resources.
         self.control.clear_faults()
         suppliers = self._truth_ids("suppliers")
-        schedule.tap_faults = _tap_faults(rng, suppliers)
         if schedule.vanish and len(suppliers) > 2:
             self.control.configure(vanishing_parents={"suppliers": [rng.choice(suppliers[1:])]})
         if schedule.mutation["update"] or schedule.mutation["insert"]:
