@@ -461,7 +461,12 @@ class Chaos:
         result: Result,
         check: Any,
     ) -> None:
-        template = self.control.records("invoices")[0]
+        live = set(self._truth_ids("suppliers"))  # earlier schedules of a chain delete some
+        template = next(
+            i
+            for i in self.control.records("invoices")
+            if (i.get("supplier") or {}).get("id") in live
+        )
         numbers = [f"CH-{schedule.seed}-{n}" for n in range(schedule.invoices)]
         records = [_new_invoice(template, number) for number in numbers]
         self.control.add_faults(schedule.write_faults)
@@ -571,7 +576,9 @@ class Chaos:
         return {r["id"]: _instant(r.get("updated-at")) for r in rows}
 
     def _truth_ids(self, stream: str) -> list[int]:
-        return sorted(self._truth(stream))
+        if stream == "audits":  # one object definition of the table: needs the records
+            return sorted(self._truth(stream))
+        return self.control.record_ids(TABLES[stream])
 
     def _done(self, result: Result, started: float) -> Result:
         result.seconds = time.monotonic() - started
