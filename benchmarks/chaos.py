@@ -667,7 +667,7 @@ def chains(seeds: list[int], size: int = CHAIN) -> list[list[int]]:
     return list(found.values())
 
 
-def summarize(results: list[Result], elapsed: float) -> str:
+def summarize(results: list[Result], elapsed: float, clock: str = "wall time") -> str:
     tap = Counter(r.tap_outcome for r in results)
     target = Counter(r.target_outcome for r in results)
     violations = [v for r in results for v in r.violations]
@@ -696,9 +696,9 @@ def summarize(results: list[Result], elapsed: float) -> str:
     ]
     width = max(len(name) for name, _ in rows)
     out = [f"{name:<{width}}  {value:>7}" for name, value in rows]
-    out.append(f"{'failure exit codes (tap)':<{width}}  {dict(sorted(tap.items()))}")
+    out.append(f"{'tap chaos-run outcomes':<{width}}  {dict(sorted(tap.items()))}")
     out.append(f"{'answers by status, all runs':<{width}}  {dict(sorted(statuses.items()))}")
-    out.append(f"{'wall time':<{width}}  {elapsed:,.0f} s")
+    out.append(f"{clock:<{width}}  {elapsed:,.0f} s")
     for r in results:
         for v in r.violations:
             out.append(f"VIOLATION seed {r.seed}: {v}")
@@ -713,7 +713,13 @@ def main() -> int:
     parser.add_argument("--only", type=int, help="run the one schedule of this seed")
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--out", type=Path, help="append one JSON line per schedule here")
+    parser.add_argument("--report", type=Path, help="only print the table of an --out file")
     args = parser.parse_args()
+    if args.report is not None:  # e.g. of a soak still running, or stopped partway
+        done = [_result(json.loads(line)) for line in args.report.read_text().splitlines()]
+        elapsed = sum(r.seconds for r in done)
+        print(summarize(sorted(done, key=lambda r: r.seed), elapsed, "schedule time, summed"))
+        return 1 if any(r.violations for r in done) else 0
     if args.only is not None:  # replay its chain from the chain's first schedule
         seeds = list(range(args.only - args.only % CHAIN, args.only + 1))
     else:
@@ -736,6 +742,10 @@ def main() -> int:
     results.sort(key=lambda r: r.seed)
     print(summarize(results, time.monotonic() - started))
     return 1 if any(r.violations for r in results) else 0
+
+
+def _result(raw: dict[str, Any]) -> Result:
+    return Result(**{**raw, "statuses": Counter(raw.get("statuses") or {})})
 
 
 def _progress(results: list[Result], total: int, out: Path | None) -> None:
