@@ -404,7 +404,7 @@ class Chaos:
             state = base.last_state()
 
         # 2. target-coupa writes under write faults (before deletions: its supplier lives).
-        self._target_stage(schedule, config, rng, result, check)
+        self._target_stage(schedule, config, result, check)
 
         # 3. Changes between runs.
         for stream, n in schedule.deletions.items():
@@ -457,7 +457,6 @@ class Chaos:
         self,
         schedule: Schedule,
         config: dict[str, Any],
-        rng: random.Random,
         result: Result,
         check: Any,
     ) -> None:
