@@ -373,6 +373,7 @@ class Chaos:
         result = Result(schedule.seed)
         rng = random.Random(schedule.seed * 7919 + 1)
         carry, self.carry = self.carry, None
+        state: dict[str, Any] | None
         if carry is not None and not fresh:
             secret, warehouse, state = carry
             self.control.clear_faults()
