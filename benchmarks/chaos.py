@@ -461,12 +461,17 @@ class Chaos:
         result: Result,
         check: Any,
     ) -> None:
-        live = set(self._truth_ids("suppliers"))  # earlier schedules of a chain delete some
+        # The template is an invoice of a live supplier: earlier schedules of a chain delete some
+        # (and may have deleted every supplier that has invoices: then it is re-pointed).
+        suppliers = {s["id"]: s for s in self.control.records("suppliers")}
+        invoices = self.control.records("invoices")
         template = next(
-            i
-            for i in self.control.records("invoices")
-            if (i.get("supplier") or {}).get("id") in live
+            (i for i in invoices if (i.get("supplier") or {}).get("id") in suppliers), None
         )
+        if template is None:
+            template = copy.deepcopy(invoices[0])
+            live = suppliers[min(suppliers)]
+            template["supplier"] = {k: live.get(k) for k in ("id", "name", "number")}
         numbers = [f"CH-{schedule.seed}-{n}" for n in range(schedule.invoices)]
         records = [_new_invoice(template, number) for number in numbers]
         self.control.add_faults(schedule.write_faults)
