@@ -91,6 +91,7 @@ DEFAULT_KNOBS: dict[str, Any] = {
 #: Schedules per chain in the soak: one baseline (and one emulator reset) per chain.
 CHAIN = 10
 TIMEOUT = 240  # seconds for one connector run (a bound, not an expectation)
+HARNESS = "harness error"  # a bug of this script, not of the connectors: reported apart
 
 
 # -- schedules ----------------------------------------------------------------------------------
@@ -660,7 +661,7 @@ def _run_chain(seeds: list[int]) -> list[Result]:
             results.append(_WORKER.run(make_schedule(seed), fresh=i == 0))
         except Exception as exc:  # a harness error is reported, not hidden
             _WORKER.carry = None
-            results.append(Result(seed, violations=[f"harness error: {type(exc).__name__}: {exc}"]))
+            results.append(Result(seed, violations=[f"{HARNESS}: {type(exc).__name__}: {exc}"]))
     return results
 
 
@@ -675,12 +676,14 @@ def chains(seeds: list[int], size: int = CHAIN) -> list[list[int]]:
 def summarize(results: list[Result], elapsed: float, clock: str = "wall time") -> str:
     tap = Counter(r.tap_outcome for r in results)
     target = Counter(r.target_outcome for r in results)
-    violations = [v for r in results for v in r.violations]
+    violations = [v for r in results for v in r.violations if not v.startswith(HARNESS)]
+    harness = [r for r in results if any(v.startswith(HARNESS) for v in r.violations)]
     statuses: Counter[str] = Counter()
     for r in results:
         statuses.update(r.statuses)
     rows = [
-        ("schedules", len(results)),
+        ("schedules", len(results) - len(harness)),
+        ("harness errors (schedule not run)", len(harness)),
         ("connector runs (subprocesses)", sum(r.runs for r in results)),
         ("tap chaos runs: exit 0 with the exact record set", tap.get("exact", 0)),
         (
@@ -697,7 +700,7 @@ def summarize(results: list[Result], elapsed: float, clock: str = "wall time") -
             sum(n for k, n in target.items() if k.startswith("failed")),
         ),
         ("deletion markers emitted (all true)", sum(r.markers for r in results)),
-        ("violations", len(violations)),
+        ("violations of an invariant", len(violations)),
     ]
     width = max(len(name) for name, _ in rows)
     out = [f"{name:<{width}}  {value:>7}" for name, value in rows]
@@ -706,7 +709,8 @@ def summarize(results: list[Result], elapsed: float, clock: str = "wall time") -
     out.append(f"{clock:<{width}}  {elapsed:,.0f} s")
     for r in results:
         for v in r.violations:
-            out.append(f"VIOLATION seed {r.seed}: {v}")
+            kind = "HARNESS ERROR" if v.startswith(HARNESS) else "VIOLATION"
+            out.append(f"{kind} seed {r.seed}: {v}")
     return "\n".join(out)
 
 
