@@ -104,3 +104,21 @@ def test_a_refused_look_up_after_a_lost_answer_stops_instead_of_rejecting(coupa,
     assert again.error is None
     assert again.counts == {"unchanged": 1}
     assert len(invoices_numbered(coupa.control, "T-LOST-LOOKUP")) == 1
+
+
+def test_look_ups_that_stay_unreachable_stop_with_one_sentence(coupa, config, tmp_path):
+    """Found by the chaos soak (seed 2292): dropped connections on the batched look-up past the
+    retry budget printed "A write worker failed unexpectedly" and a traceback."""
+    from tests.target.conftest import run_cli, singer_input  # noqa: PLC0415
+
+    coupa.control.add_faults(
+        [{"kind": "drop", "path": "/api/invoices", "method": "GET", "times": 50}]
+    )
+    record = new_invoice(coupa.control, "T-LOOKUP-DROPS")
+    result = run_cli({**config, "max_retries": 2}, tmp_path, singer_input([record]))
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert "failed unexpectedly" not in result.stderr
+    assert "stayed unreachable while looking up 1 invoice(s)" in result.stderr
+    assert result.stdout.strip() == ""  # nothing acknowledged
+    assert invoices_numbered(coupa.control, "T-LOOKUP-DROPS") == []
