@@ -673,7 +673,8 @@ HUB_PLUGINS = (
 #: ("Object of type Decimal is not JSON serializable"), so `meltano run` would crash before the
 #: plugin starts. The plugins read numbers given as text themselves (coupa_api.numeric_settings).
 JSON_KINDS = {"integer": "integer", "number": "string", "boolean": "boolean", "array": "array"}
-YAML_PLAIN = re.compile(r"^[A-Za-z_/$][A-Za-z0-9 _./$()-]*$")
+#: Matched with `fullmatch`: `$` under `match` accepts a final newline, which plain YAML would drop.
+YAML_PLAIN = re.compile(r"[A-Za-z_/$][A-Za-z0-9 _./$()-]*")
 YAML_RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
 
 
@@ -767,7 +768,7 @@ def yaml_scalar(value: object) -> str:
     if isinstance(value, int | float):
         return json.dumps(value)
     text = str(value)
-    if YAML_PLAIN.match(text) and text.lower() not in YAML_RESERVED and not text.endswith(" "):
+    if YAML_PLAIN.fullmatch(text) and text.lower() not in YAML_RESERVED and not text.endswith(" "):
         return text
     return json.dumps(text, ensure_ascii=False)
 

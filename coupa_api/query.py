@@ -23,7 +23,8 @@ OPERATORS = frozenset(
         "contains", "starts_with", "ends_with", "blank",
     }
 )  # fmt: skip
-_FILTER_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(\[[A-Za-z0-9_-]+\])*$")
+#: Used with `fullmatch` (`$` under `match` accepts a final newline, which Coupa would receive).
+_FILTER_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(\[[A-Za-z0-9_-]+\])*")
 
 FieldSpec = Sequence["str | Mapping[str, Any]"]
 
@@ -109,8 +110,9 @@ NOT_OPERATORS = frozenset({"eq", "ne", "neq", "gte", "lte", "like", "ilike", "nu
 
 def filter_key_problem(key: str) -> str | None:
     """Why `key` is not a Coupa filter parameter (None when it is one)."""
-    if not _FILTER_KEY.match(key):
-        return f"{key!r} is not of the form attribute or attribute[operator]"
+    if not _FILTER_KEY.fullmatch(key):
+        hint = " (it starts or ends with a newline or a space)" if key != key.strip() else ""
+        return f"{key!r}{hint} is not of the form attribute or attribute[operator]"
     brackets = re.findall(r"\[([A-Za-z0-9_-]+)\]", key)
     if brackets and brackets[-1] in NOT_OPERATORS:
         return (

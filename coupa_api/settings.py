@@ -28,8 +28,10 @@ from coupa_api.numeric_settings import (
 from coupa_api.ratelimit import DEFAULT_RATE, MAX_PAUSE_SECONDS, RateController, burst_for
 from coupa_api.retry import RetryPolicy, is_loopback
 
+#: Used with `fullmatch`: `$` under `match` also accepts a final newline ("core.invoice.read\n"),
+#: which would be sent in the token request's `scope`.
 SCOPE_PATTERN = re.compile(
-    r"^(?:[a-z][a-z0-9_]*)(?:\.[a-z][a-z0-9_]*)+$|^(openid|profile|email|login|offline_access)$"
+    r"(?:[a-z][a-z0-9_]*)(?:\.[a-z][a-z0-9_]*)+|openid|profile|email|login|offline_access"
 )
 
 CONNECTION_PROPERTIES: tuple[th.Property[Any], ...] = (
@@ -233,9 +235,14 @@ def connection_problems(config: Mapping[str, Any]) -> list[str]:
                 "OAuth2/OpenID Connect Clients."
             )
     for scope in config.get("scopes") or []:
-        if not isinstance(scope, str) or not SCOPE_PATTERN.match(scope):
+        if not isinstance(scope, str) or not SCOPE_PATTERN.fullmatch(scope):
+            hint = (
+                " (it starts or ends with a newline or a space: remove it)"
+                if isinstance(scope, str) and scope != scope.strip()
+                else ""
+            )
             problems.append(
-                f"`scopes` entry {scope!r} is not a Coupa scope; scopes look like "
+                f"`scopes` entry {scope!r}{hint} is not a Coupa scope; scopes look like "
                 "core.invoice.read."
             )
     problems += number_problems(config, CONNECTION_NUMBERS)

@@ -86,6 +86,21 @@ async def add_faults(request: web.Request) -> web.Response:
 
 
 @_guard
+async def clear_faults(request: web.Request) -> web.Response:
+    """DELETE /_emulator/faults: drop every fault rule, data and other knobs untouched."""
+    emu = emulator_of(request)
+    dropped = len(emu.faults.rules)
+    emu.faults.rules.clear()
+    return _json({"rules": 0, "dropped": dropped})
+
+
+@_guard
+async def issued_tokens(request: web.Request) -> web.Response:
+    """GET /_emulator/tokens: every access token issued since the last reset (leak checks)."""
+    return _json(sorted(emulator_of(request).auth.tokens))
+
+
+@_guard
 async def add_mutation(request: web.Request) -> web.Response:
     """POST /_emulator/mutations: schedule a concurrent edit."""
     body = await _body(request)
@@ -185,6 +200,8 @@ def routes() -> list[web.RouteDef]:
         web.post("/_emulator/config", configure),
         web.post("/_emulator/clients", add_client),
         web.post("/_emulator/faults", add_faults),
+        web.delete("/_emulator/faults", clear_faults),
+        web.get("/_emulator/tokens", issued_tokens),
         web.post("/_emulator/mutations", add_mutation),
         web.post("/_emulator/tokens/expire", expire_tokens),
         web.get("/_emulator/records/{resource}", records),

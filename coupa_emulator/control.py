@@ -82,6 +82,16 @@ class EmulatorControl:
         ]  # fmt: skip
         return self.add_faults(rules)
 
+    def clear_faults(self) -> dict[str, Any]:
+        """Drop every fault rule (rules that never fired included); data and knobs stay."""
+        result: dict[str, Any] = self._call("DELETE", "faults")
+        return result
+
+    def issued_tokens(self) -> list[str]:
+        """Every access token the emulator issued since the last reset (to look for leaks)."""
+        result: list[str] = self._call("GET", "tokens")
+        return result
+
     def add_mutation(
         self,
         after_requests: int,

@@ -42,8 +42,8 @@ RESERVED = frozenset(
     }
 )
 INDEXED = ("id", "updated-at", "created-at")
-_DECIMAL = re.compile(r"^-?\d+\.\d+$")
-_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
+_DECIMAL = re.compile(r"-?\d+\.\d+")  # fullmatch: `$` accepts "\n"
+_KEY = re.compile(r"([^\[\]]+)((?:\[[^\[\]]*\])*)")
 _TEXT_OPS = frozenset({"contains", "starts_with", "ends_with"})
 
 # Schema nodes: a dict of child nodes, or a leaf kind string.
@@ -68,9 +68,9 @@ def _kind(value: Any) -> str:  # noqa: PLR0911 - one per kind
     if isinstance(value, int | float):
         return "number"
     if isinstance(value, str):
-        if EMITTED.match(value):
+        if EMITTED.fullmatch(value):
             return "datetime"
-        if _DECIMAL.match(value):
+        if _DECIMAL.fullmatch(value):
             return "decimal"
         return "string"
     return ANY
@@ -236,7 +236,7 @@ def resolve_path(schema: Schema, names: list[str]) -> tuple[list[str], str]:
 
 def parse_condition(key: str, raw: str, schema: Schema) -> Condition:
     """Parse one `attr[...][op]=value` parameter against the resource's schema."""
-    match = _KEY.match(key)
+    match = _KEY.fullmatch(key)
     if not match:
         raise QueryError(f"Malformed query parameter '{key}'")
     names = [match.group(1), *re.findall(r"\[([^\[\]]*)\]", match.group(2))]

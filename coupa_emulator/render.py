@@ -19,8 +19,8 @@ from coupa_emulator.timefmt import EMITTED
 
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 NO_RESULTS = "No results match your search criteria."
-_DECIMAL = re.compile(r"^-?\d+\.\d+$")
-_XML_NAME = re.compile(r"^[A-Za-z_][\w.-]*$")
+_DECIMAL = re.compile(r"-?\d+\.\d+")  # fullmatch: `$` accepts "\n"
+_XML_NAME = re.compile(r"[A-Za-z_][\w.-]*")
 
 
 def wants_json(accept: str | None) -> bool:
@@ -50,15 +50,15 @@ def _scalar(tag: str, value: Any) -> str:  # noqa: PLR0911 - one per XML type
     text = str(value)
     if text == "":
         return f"<{tag}/>"
-    if EMITTED.match(text):
+    if EMITTED.fullmatch(text):
         return f'<{tag} type="dateTime">{text}</{tag}>'
-    if _DECIMAL.match(text):
+    if _DECIMAL.fullmatch(text):
         return f'<{tag} type="decimal">{text}</{tag}>'
     return f"<{tag}>{escape(text)}</{tag}>"
 
 
 def _element(tag: str, value: Any, out: list[str]) -> None:
-    if not _XML_NAME.match(tag):
+    if not _XML_NAME.fullmatch(tag):
         tag = "attribute"
     if isinstance(value, dict):
         out.append(f"<{tag}>")

@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 
 INSTANCE_TZ = ZoneInfo("America/Los_Angeles")
 
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+#: All matched with `fullmatch`: `$` under `match` accepts a final newline.
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
 # What Coupa emits; used to recognise datetime-valued attributes in stored records.
-EMITTED = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$")
+EMITTED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})")
 
 
 @lru_cache(maxsize=65536)
@@ -47,10 +48,10 @@ def parse_instant(text: str) -> float | None:
     offset is taken as instance-local time (Rails' Time.zone.parse), first fold.
     """
     text = text.strip()
-    if _DATE_ONLY.match(text):
+    if _DATE_ONLY.fullmatch(text):
         d = date.fromisoformat(text)
         return datetime.combine(d, time(0), tzinfo=UTC).timestamp()
-    if not _DATETIME.match(text):
+    if not _DATETIME.fullmatch(text):
         return None
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))

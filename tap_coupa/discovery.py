@@ -31,7 +31,7 @@ from tap_coupa.subresources import SubResourceStream, sample_children
 Schema = dict[str, Any]
 #: Streams sampled at the same time during discovery.
 SAMPLE_WORKERS = 8
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 
 
 def sample(
@@ -114,7 +114,7 @@ def infer(values: Iterable[Any], known: Mapping[str, Schema] | None = None) -> S
         items = [item for value in seen for item in value]
         return {"type": ["array", "null"], "items": infer(items, known) if items else {}}
     schema = {"type": [kind, "null"]}
-    if kind == "string" and all(_TIMESTAMP.match(v) for v in seen):
+    if kind == "string" and all(_TIMESTAMP.fullmatch(v) for v in seen):
         schema["format"] = "date-time"
     return schema
 

@@ -38,9 +38,11 @@ CANONICAL: dict[str, Schema] = {
     "pct": {"type": ["string", "null"]},
 }
 
-TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-DATE_NAME = re.compile(r"(^|-)(date|at)$")
+#: Matched with `fullmatch`: `$` under `match` accepts a final newline, and a sampled value
+#: "2024-01-01\n" would type a column that Coupa's other values then fail.
+TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATE_NAME = re.compile(r"(^|-)(date|at)\Z")
 
 
 def tree_copy(schema: _T) -> _T:
@@ -87,9 +89,9 @@ def typed(name: str, values: list[Any], known: Mapping[str, Schema], inferred: S
         return tree_copy(documented)
     if DATE_NAME.search(name) and inferred.get("type") == ["string", "null"]:
         strings = [value for value in values if value is not None]
-        if all(isinstance(v, str) and DATE.match(v) for v in strings) and strings:
+        if all(isinstance(v, str) and DATE.fullmatch(v) for v in strings) and strings:
             return {"type": ["string", "null"], "format": "date"}
-        if all(isinstance(v, str) and TIMESTAMP.match(v) for v in strings):
+        if all(isinstance(v, str) and TIMESTAMP.fullmatch(v) for v in strings):
             return {"type": ["string", "null"], "format": "date-time"}
     return inferred
 
@@ -117,9 +119,9 @@ def fits(value: Any, schema: Mapping[str, Any]) -> bool:
     if isinstance(value, str):
         fmt = schema.get("format")
         if fmt == "date-time":
-            return bool(TIMESTAMP.match(value))
+            return bool(TIMESTAMP.fullmatch(value))
         if fmt == "date":
-            return bool(DATE.match(value))
+            return bool(DATE.fullmatch(value))
     return True
 
 

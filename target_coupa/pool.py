@@ -193,7 +193,14 @@ class WritePool:
             self._stop(exc)
             found = {}
         except RETRIABLE_EXCEPTIONS as exc:
-            self._stop(exc)
+            msg = (
+                f"Coupa stayed unreachable while looking up {len(batch)} invoice(s) ({exc}); "
+                "giving up. Records after the last emitted STATE were not acknowledged: run "
+                "again to resume."
+            )
+            abort = WriteAbortedError(msg)
+            abort.__cause__ = exc
+            self._stop(abort)  # one sentence, not "a write worker failed" with a traceback
             found = {}
         except CoupaFatalError as exc:
             # e.g. Coupa refused the batched query: each record looks itself up

@@ -227,7 +227,7 @@ class InvoiceWriter:
         while True:
             attempt += 1
             if existing is UNKNOWN:
-                existing = self.find(request.key)
+                existing = self._find_after(request, pending)
             step = self._next_step(request, existing, pending)
             if isinstance(step, WriteResult):
                 return self._finish_draft(step, existing)
@@ -256,6 +256,29 @@ class InvoiceWriter:
                 existing = UNKNOWN
                 continue
             return self._written(step, answer, existing)
+
+    def _find_after(
+        self, request: InvoiceRequest, pending: Outcome | None
+    ) -> dict[str, Any] | None:
+        """Look the invoice up; after a write whose answer was lost, a refused look-up stops all.
+
+        Coupa may hold that write: calling the record rejected (dead-lettered) would be wrong, and
+        writing again blind could duplicate it. Stopping acknowledges nothing, and the next run
+        looks the invoice up again.
+        """
+        try:
+            return self.find(request.key)
+        except CoupaScopeError:
+            raise
+        except CoupaFatalError as exc:
+            if pending is None:
+                raise
+            msg = (
+                f"The write for {request.key} got no clean answer, and the look-up that would "
+                f"tell whether Coupa holds it was refused ({exc}); stopping without "
+                "acknowledging it. Run again to resume: nothing is duplicated."
+            )
+            raise WriteAbortedError(msg) from exc
 
     @staticmethod
     def _taken(step: _Write, exc: CoupaFatalError) -> bool:

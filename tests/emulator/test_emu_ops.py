@@ -206,3 +206,14 @@ def test_inserted_ids_start_above_ids_above(api, coupa):
     assert not first_lines & second_lines, "their lines are new rows too"
     with pytest.raises(ControlError, match="ids_above"):
         coupa.control.add_mutation(0, "invoices", insert=1, ids_above=-1)
+
+
+def test_clear_faults_and_issued_tokens(api, coupa):
+    """A chaos run's stages start clean (faults only), and can look for leaked tokens."""
+    coupa.control.add_faults([{"kind": "status", "path": "/api/currencies", "times": 100}])
+    assert api.get("/api/currencies").status_code == 503
+    assert coupa.control.clear_faults()["dropped"] == 1
+    assert api.get("/api/currencies").status_code == 200
+    assert api.token in coupa.control.issued_tokens()
+    coupa.control.reset()
+    assert coupa.control.issued_tokens() == []

@@ -118,7 +118,9 @@ def test_a_filter_on_a_custom_field_column_decides_on_the_record_as_emitted(coup
     assert sorted(markers(second.messages, stream)) == [kept[0], kept[-1]], "a phantom marker"
 
 
-def stop_after_backfill_state(proc: subprocess.Popen[bytes], signum: int) -> list[dict[str, Any]]:
+def stop_after_backfill_state(
+    proc: subprocess.Popen[bytes], signum: int, stream: str = STREAM
+) -> list[dict[str, Any]]:
     """Read stdout until a STATE carries open backfill ranges, send `signum`, read the rest.
 
     stdout is drained to the end after the signal: a tap blocked on a full pipe could not stop.
@@ -139,7 +141,7 @@ def stop_after_backfill_state(proc: subprocess.Popen[bytes], signum: int) -> lis
             message = json.loads(line)
             messages.append(message)
             bookmark = (
-                message["value"].get("bookmarks", {}).get(STREAM, {})
+                message["value"].get("bookmarks", {}).get(stream, {})
                 if message["type"] == "STATE"
                 else {}
             )
@@ -249,3 +251,78 @@ def test_state_written_by_the_current_release_keeps_decoding(coupa, config):
     coupa.control.delete_record(STREAM, ids[7])
     second = run_tap(config, catalog=catalog, state=state)
     assert markers(second.messages) == [ids[7]]
+
+
+#: A full-table `extra_streams` entry (no replication key): custom objects of definition 9.
+AUDITS = {"name": "audits", "path": "/api/custom_objects/9/object_instances",
+          "scope": "core.common.read"}  # fmt: skip
+
+
+def audit_ids(coupa: Any) -> list[int]:
+    rows = coupa.control.records("custom_object_instances")
+    return sorted(r["id"] for r in rows if r["object-definition-id"] == 9)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
+def test_a_full_table_extra_stream_killed_mid_read_keeps_every_id_it_emitted(
+    coupa, tmp_path, signum
+):
+    """detect_deletes on a full-table extra stream: resumable, and no emitted id is forgotten."""
+    from tests.tap.conftest import tap_config  # noqa: PLC0415
+
+    coupa.control.reset(counts={"custom_object_instances": 60})
+    config = tap_config(coupa.base_url, extra_streams=[AUDITS], detect_deletes=["audits"],
+                        max_concurrency=2)  # fmt: skip
+    catalog = select(discover(config), ["audits"])
+    baseline = run_tap(config, catalog=catalog)
+    assert sorted(stored_ids(baseline.final_state, "audits")) == audit_ids(coupa)
+    # New records the baseline's id set does not hold: only this run's STATE can keep them.
+    coupa.control.add_mutation(after_requests=0, resource="custom_object_instances", insert=3000)
+    coupa.control.configure(latency_ms=20)  # the read takes long enough to be stopped
+
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
+    (tmp_path / "state.json").write_text(json.dumps(baseline.final_state))
+    exe = str(Path(sys.executable).parent / "tap-coupa")
+    args = ["--config", "config.json", "--catalog", "catalog.json", "--state", "state.json"]
+    proc = subprocess.Popen(  # noqa: S603 - our own console script
+        [exe, *args], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    try:
+        killed = stop_after_backfill_state(proc, signum, "audits")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+    assert proc.returncode == (4 if signum == signal.SIGTERM else -signal.SIGKILL)
+    coupa.control.configure(latency_ms=0)
+    truth = audit_ids(coupa)
+    # STATE was emitted during the full-table read, with keyset cursors by id.
+    last = next(m["value"] for m in reversed(killed) if m["type"] == "STATE")
+    assert last["bookmarks"]["audits"]["backfill"]["ranges"]
+    index = max(i for i, m in enumerate(killed) if m["type"] == "STATE")
+    emitted = [
+        m["record"]["id"]
+        for m in killed[:index]
+        if m["type"] == "RECORD" and m["stream"] == "audits"
+    ]
+    new = sorted(set(emitted) - set(stored_ids(baseline.final_state, "audits")))
+    assert len(new) > 300, "the killed run emitted too little to prove anything"
+
+    resumed = run_tap(config, catalog=catalog, state=last)
+    again = resumed.ids("audits")
+    assert set(emitted) | set(again) == set(truth), "a record was never read"
+    assert not set(new) & set(again), "the resumed run read them again"
+    assert len(again) < len(truth) - 300, "the resumed run started over"
+    held = set(stored_ids(resumed.final_state, "audits"))
+    assert set(new) <= held, f"{len(set(new) - held)} emitted ids dropped out of the stored set"
+    assert held == set(truth)
+    assert markers(resumed.messages, "audits") == []
+
+    gone = new[:: len(new) // 5][:5]
+    for rid in gone:
+        coupa.control.delete_record("custom_object_instances", rid)
+    after = run_tap(config, catalog=catalog, state=resumed.final_state)
+    assert sorted(markers(after.messages, "audits")) == gone
+    # Completed runs leave no cursors: the next full-table read is whole again.
+    assert sorted(r for r in after.ids("audits") if r not in gone) == audit_ids(coupa)

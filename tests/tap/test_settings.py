@@ -213,3 +213,31 @@ def test_a_state_or_catalog_of_the_wrong_shape_is_one_sentence_and_exit_2(
     assert needle in result.stderr
     assert "Traceback" not in result.stderr
     assert coupa.control.stats()["token_mints"].get("demo", 0) == 0
+
+
+#: `$` under Python's `re.match` accepts a final newline: each of these passed validation once and
+#: reached Coupa (a scope in the token form, a filter key or a path in the URL, a table name).
+AUDITS = {"name": "audits", "path": "/api/custom_objects/9/object_instances",
+          "scope": "core.common.read"}  # fmt: skip
+TRAILING_NEWLINE = [
+    ({"scopes": ["core.invoice.read\n"]}, "'core.invoice.read\\n' (it starts or ends"),
+    ({"filters": {"invoices": {"status\n": "approved"}}}, "'status\\n' (it starts or ends"),
+    ({"extra_streams": [{**AUDITS, "name": "audits\n"}]}, "has name 'audits\\n' (it starts"),
+    ({"extra_streams": [{**AUDITS, "path": AUDITS["path"] + "\n"}]}, "instances\\n' (it starts"),
+    ({"extra_streams": [{**AUDITS, "scope": "core.common.read\n"}]}, "read\\n' (it starts"),
+]
+
+
+@pytest.mark.parametrize(
+    ("override", "needle"), TRAILING_NEWLINE, ids=["scope", "filter", "name", "path", "xscope"]
+)
+def test_a_value_ending_in_a_newline_is_refused_before_any_request(
+    coupa: Any, tmp_path: Path, override: dict[str, Any], needle: str
+) -> None:
+    config = {**tap_config(coupa.base_url), **override}
+    result = run_cli(["--discover"], config, tmp_path)
+    assert result.returncode == 2, result.stderr[-2000:]  # ExitCode.CONFIG
+    errors = [line for line in result.stderr.splitlines() if "| ERROR" in line]
+    assert sum(needle in line for line in errors) == 1, errors
+    assert "Traceback" not in result.stderr
+    assert coupa.control.requests_log() == []  # not even the token request

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import copy
 
-from tests.target.conftest import invoices_numbered, new_invoice, write_invoices, writes
+from tests.target.conftest import (
+    dead_letters,
+    invoices_numbered,
+    new_invoice,
+    write_invoices,
+    writes,
+)
 
 
 def test_post_503_then_dropped_connection_creates_exactly_once(coupa, config):
@@ -72,3 +78,47 @@ def test_write_budget_exhausted_stops_the_run_without_acknowledging(coupa, confi
     assert "giving up" in str(run.error)
     assert run.states == []  # the STATE after the unwritten record was never emitted
     assert invoices_numbered(coupa.control, "T-GIVEUP-1") == []
+
+
+def test_a_refused_look_up_after_a_lost_answer_stops_instead_of_rejecting(coupa, config):
+    """Found by the chaos soak (seed 2190): the POST landed, its answer was cut, the look-up got
+    a 4xx; the record was dead-lettered as rejected although Coupa held it."""
+    coupa.control.add_faults(
+        [
+            {"kind": "truncate", "path": "/api/invoices", "method": "POST", "times": 1},
+            # the batched look-up before the POST passes; the one after the lost answer is refused
+            {"kind": "status", "path": "/api/invoices", "method": "GET", "status": 422,
+             "body": "json", "after": 1, "times": 30},
+        ]
+    )  # fmt: skip
+    record = new_invoice(coupa.control, "T-LOST-LOOKUP")
+    run = write_invoices(config, [record])
+    assert run.error is not None
+    assert "got no clean answer" in str(run.error)
+    assert "T-LOST-LOOKUP" in str(run.error)
+    assert dead_letters(config) == []  # not called rejected: Coupa holds it
+    assert run.states == []  # nothing acknowledged
+    assert len(invoices_numbered(coupa.control, "T-LOST-LOOKUP")) == 1
+    coupa.control.clear_faults()
+    again = write_invoices(config, [record])
+    assert again.error is None
+    assert again.counts == {"unchanged": 1}
+    assert len(invoices_numbered(coupa.control, "T-LOST-LOOKUP")) == 1
+
+
+def test_look_ups_that_stay_unreachable_stop_with_one_sentence(coupa, config, tmp_path):
+    """Found by the chaos soak (seed 2292): dropped connections on the batched look-up past the
+    retry budget printed "A write worker failed unexpectedly" and a traceback."""
+    from tests.target.conftest import run_cli, singer_input  # noqa: PLC0415
+
+    coupa.control.add_faults(
+        [{"kind": "drop", "path": "/api/invoices", "method": "GET", "times": 50}]
+    )
+    record = new_invoice(coupa.control, "T-LOOKUP-DROPS")
+    result = run_cli({**config, "max_retries": 2}, tmp_path, singer_input([record]))
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert "failed unexpectedly" not in result.stderr
+    assert "stayed unreachable while looking up 1 invoice(s)" in result.stderr
+    assert result.stdout.strip() == ""  # nothing acknowledged
+    assert invoices_numbered(coupa.control, "T-LOOKUP-DROPS") == []
