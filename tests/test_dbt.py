@@ -26,6 +26,7 @@ import pytest
 
 import tasks
 from coupa_emulator.server import RunningEmulator
+from tests.loaded import query
 
 sys.path.insert(0, str(tasks.ROOT / "transform"))
 import generate_staging  # transform/ is not a package: imported from its folder
@@ -77,24 +78,6 @@ class Project:
         data = json.loads((self.tmp / "dbt-target" / "run_results.json").read_text())
         results: list[dict[str, Any]] = data["results"]
         return results
-
-
-def query(db: Path, sql: str) -> list[list[Any]]:
-    """Rows of one query, read with the loader venv's duckdb (values as strings)."""
-    script = (
-        "import duckdb, json, sys\n"
-        "con = duckdb.connect(sys.argv[1], read_only=True)\n"
-        "print(json.dumps([[None if v is None else str(v) for v in r] "
-        "for r in con.execute(sys.argv[2]).fetchall()]))\n"
-    )
-    result = subprocess.run(
-        [str(tasks.loader_python()), "-c", script, str(db), sql],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    rows: list[list[Any]] = json.loads(result.stdout)
-    return rows
 
 
 def snapshot(db: Path) -> dict[str, list[list[Any]]]:

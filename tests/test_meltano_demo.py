@@ -27,6 +27,7 @@ from coupa_emulator.server import RunningEmulator
 from tap_coupa import embedded
 from tap_coupa.client import EmbeddedLinesStream
 from tap_coupa.streams import STREAMS
+from tests.loaded import query as db_query
 
 pytestmark = [pytest.mark.meltano, pytest.mark.timeout(900)]
 
@@ -100,21 +101,9 @@ def db_counts(db: Path) -> dict[str, int]:
     return {name.split(".", 1)[1]: n for name, n in counts.items() if name.startswith(SCHEMA + ".")}
 
 
-def db_query(db: Path, sql: str) -> list[list[Any]]:
-    """Rows of one query, read with the loader venv's duckdb (values as strings)."""
-    script = (
-        "import duckdb, json, sys\n"
-        "con = duckdb.connect(sys.argv[1], read_only=True)\n"
-        "print(json.dumps([[str(v) for v in r] for r in con.execute(sys.argv[2]).fetchall()]))\n"
-    )
-    result = subprocess.run(
-        [str(tasks.loader_python()), "-c", script, str(db), sql],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    rows: list[list[Any]] = json.loads(result.stdout)
-    return rows
+def text(value: Any) -> str | None:
+    """A value as the loaded table's text: NULL stays None."""
+    return None if value is None else str(value)
 
 
 def utc_naive(value: str) -> str:
@@ -230,8 +219,8 @@ def test_custom_fields_and_dates_are_typed_columns(
     assert len(rows) == len(truth)
     for id_, cost_center, status in rows:
         expected = truth[id_]
-        assert cost_center == str(expected["cost-center"])  # None -> "None" from db_query
-        assert status == str(expected["cf-integration-status"])
+        assert cost_center == text(expected["cost-center"])
+        assert status == text(expected["cf-integration-status"])
 
 
 def test_second_run_is_incremental_and_adds_no_duplicates(
