@@ -104,10 +104,9 @@ def test_a_token_shape_is_masked_without_being_registered(case):
 SHAPES = st.sampled_from(["json", "query", "xml", "header", "form", "repr", "userinfo"])
 
 
-@settings(max_examples=150, deadline=500)
-@given(KEYS, OPAQUE, SHAPES)
-def test_an_unregistered_opaque_value_under_a_secret_key_is_masked(key, value, shape):
-    text = {
+def shaped(key: str, value: str, shape: str) -> str:
+    """`value` under `key` the way one kind of output carries it."""
+    return {
         "json": json.dumps({key: value, "other": 1}),
         "query": f"/api/x?{key}={quote_plus(value)}&page=2",
         "xml": f"<{key}>{value}</{key}>",
@@ -116,7 +115,15 @@ def test_an_unregistered_opaque_value_under_a_secret_key_is_masked(key, value, s
         "repr": repr({key: value}),
         "userinfo": f"GET https://integration:{quote(value, safe='')}@acme.coupahost.com/api",
     }[shape]
-    assert value not in redact(text)
+
+
+@settings(max_examples=150, deadline=500)
+@given(KEYS, OPAQUE, SHAPES)
+def test_an_unregistered_opaque_value_under_a_secret_key_is_masked(key, value, shape):
+    # A value that the surrounding text holds anyway ("client_crede" in
+    # "grant_type=client_credentials") cannot be asked to vanish from it.
+    assume(value not in shaped(key, "", shape))
+    assert value not in redact(shaped(key, value, shape))
 
 
 @settings(max_examples=200, deadline=500)
