@@ -462,18 +462,21 @@ def table_counts(db: Path) -> dict[str, int]:
     """Rows per table in the DuckDB file."""
     if not db.exists():
         return {}
+    counts: dict[str, int] = loader_json(COUNT_SCRIPT, db, "the DuckDB file")
+    return counts
+
+
+def loader_json(script: str, db: Path, what: str) -> Any:
+    """What `script` prints as JSON, run on `db` by the loader venv's Python (its duckdb pin)."""
     result = subprocess.run(  # noqa: S603 - the loader venv's interpreter, a fixed script
-        [str(loader_python()), "-c", COUNT_SCRIPT, str(db)],
+        [str(loader_python()), "-c", script, str(db)],
         capture_output=True,
         text=True,
         check=False,
     )
     if result.returncode:
-        raise TaskError(
-            paragraph(f"Could not read the DuckDB file {db}: {result.stderr.strip()[-600:]}")
-        )
-    counts: dict[str, int] = json.loads(result.stdout)
-    return counts
+        raise TaskError(paragraph(f"Could not read {what} {db}: {result.stderr.strip()[-600:]}"))
+    return json.loads(result.stdout)
 
 
 def demo_db() -> Path:
@@ -1058,15 +1061,7 @@ def mart_summary(db: Path) -> dict[str, Any]:
     """Spend rows and total, the top suppliers and the median procure-to-pay days ({} before)."""
     if not db.exists():
         return {}
-    result = subprocess.run(  # noqa: S603 - the loader venv's interpreter, a fixed script
-        [str(loader_python()), "-c", MARTS_SCRIPT, str(db)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode:
-        raise TaskError(paragraph(f"Could not read the marts in {db}: {result.stderr[-600:]}"))
-    summary: dict[str, Any] = json.loads(result.stdout)
+    summary: dict[str, Any] = loader_json(MARTS_SCRIPT, db, "the marts in")
     return summary
 
 
