@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -26,7 +25,7 @@ import pytest
 
 import tasks
 from coupa_emulator.server import RunningEmulator
-from tests.loaded import query
+from tests.loaded import meltano_env, query
 
 sys.path.insert(0, str(tasks.ROOT / "transform"))
 import generate_staging  # transform/ is not a package: imported from its folder
@@ -102,23 +101,10 @@ def project(emulator: RunningEmulator, tmp_path_factory: pytest.TempPathFactory)
     emulator.control.reset()
     tmp = tmp_path_factory.mktemp("dbt")
     (tmp / "logs").mkdir()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TAP_COUPA_", "MELTANO_", "DBT_", "TARGET_DUCKDB_"))
-    }
     db = tmp / "dbt-test.duckdb"
+    env = meltano_env(tmp, emulator.base_url, db, drop=("DBT_", "TARGET_DUCKDB_"))
     env.update(
         {
-            "MELTANO_ENVIRONMENT": "dev",
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "MELTANO_DISABLE_TRACKING": "true",
-            "MELTANO_DATABASE_URI": f"sqlite:///{tmp / 'meltano.db'}",
-            "MELTANO_STATE_BACKEND_URI": f"file://{tmp / 'state'}",
-            "TAP_COUPA_BASE_URL": emulator.base_url,
-            "TAP_COUPA_CLIENT_ID": tasks.DEMO_CLIENT_ID,
-            "TAP_COUPA_CLIENT_SECRET": tasks.DEMO_CLIENT_SECRET,
-            "TARGET_DUCKDB_FILEPATH": str(db),
             "DBT_DUCKDB_PATH": str(db),
             "DBT_TARGET_PATH": str(tmp / "dbt-target"),
             "DBT_LOG_PATH": str(tmp / "dbt-logs"),

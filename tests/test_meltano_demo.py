@@ -27,6 +27,7 @@ from coupa_emulator.server import RunningEmulator
 from tap_coupa import embedded
 from tap_coupa.client import EmbeddedLinesStream
 from tap_coupa.streams import STREAMS
+from tests.loaded import meltano_env
 from tests.loaded import query as db_query
 
 pytestmark = [pytest.mark.meltano, pytest.mark.timeout(900)]
@@ -119,20 +120,7 @@ def project(emulator: RunningEmulator, tmp_path_factory: pytest.TempPathFactory)
     tmp = tmp_path_factory.mktemp("meltano")
     logs = tmp / "logs"
     logs.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_COUPA_", "MELTANO_"))}
-    env.update(
-        {
-            "MELTANO_ENVIRONMENT": "dev",
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "MELTANO_DISABLE_TRACKING": "true",
-            "MELTANO_DATABASE_URI": f"sqlite:///{tmp / 'meltano.db'}",
-            "MELTANO_STATE_BACKEND_URI": f"file://{tmp / 'state'}",
-            "TAP_COUPA_BASE_URL": emulator.base_url,
-            "TAP_COUPA_CLIENT_ID": tasks.DEMO_CLIENT_ID,
-            "TAP_COUPA_CLIENT_SECRET": tasks.DEMO_CLIENT_SECRET,
-            "TARGET_DUCKDB_FILEPATH": str(tmp / "demo-test.duckdb"),
-        }
-    )
+    env = meltano_env(tmp, emulator.base_url, tmp / "demo-test.duckdb")
     proj = Project(env=env, db=tmp / "demo-test.duckdb", logs=logs)
     proj.meltano("install", "tap-coupa", "target-duckdb", log_name="install.log")
     return proj
