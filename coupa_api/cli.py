@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 import requests
@@ -32,6 +32,7 @@ import simplejson  # type: ignore[import-untyped]  # singer-sdk reads JSON files
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR, extend_validator_with_defaults
+from typing_extensions import override
 
 from coupa_api import redact as redaction
 from coupa_api.errors import CoupaError
@@ -149,49 +150,62 @@ class CountingWriter(GenericSingerWriter[Any, Any]):
         self.inner.write_message(message)
 
 
-class CoupaPluginMixin:
+if TYPE_CHECKING:
+    # For the type checker only: the mixin is always combined with singer-sdk's Tap or Target,
+    # so `@override` checks its hooks against PluginBase (a renamed hook is a mypy error).
+    from singer_sdk.plugin_base import PluginBase as _PluginBase
+else:
+    _PluginBase = object
+
+
+class CoupaPluginMixin(_PluginBase):
     """What tap-coupa and target-coupa share on top of singer-sdk's plugin base.
 
-    Put it first among the bases: it overrides singer-sdk's `_validate_config`,
-    `_handle_termination` and `write_message`.
+    Put it first among the bases: it overrides singer-sdk's `_validate_config` and
+    `_handle_termination` (no public hooks in singer-sdk 0.54; pinned in
+    tests/wire/test_cli_sdk_pins.py), and wraps the plugin's `message_writer` to count the
+    RECORD messages it writes (`records_written`).
     """
 
-    name: str
-    logger: logging.Logger
-    config_jsonschema: ClassVar[dict[str, Any]]
     #: Numeric settings read from text as well as numbers (coupa_api.numeric_settings).
     numeric_settings: ClassVar[tuple[NumericSetting, ...]] = ()
     #: What to write instead, for settings whose JSON-schema message would not say it (anyOf).
     shape_hints: ClassVar[dict[str, str]] = {}
-    _config: dict[str, Any]
+    #: The tap's writer (singer-sdk's BaseSingerWriter sets it); the target has none.
     message_writer: GenericSingerWriter[Any, Any]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """The SDK's init, then count what the plugin writes (`records_written`)."""
         super().__init__(*args, **kwargs)
         self.records_written: Counter[str] = Counter()
-        if hasattr(self, "message_writer"):  # a tap; the target writes only STATE
-            self.message_writer = CountingWriter(self.message_writer, self.records_written)
+        writer = getattr(self, "message_writer", None)  # a tap; the target writes only STATE
+        if isinstance(writer, GenericSingerWriter):
+            self.message_writer = CountingWriter(writer, self.records_written)
 
     # -- config ---------------------------------------------------------------------------------
+    @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         """singer-sdk's schema validation (defaults filled in), with secret-safe messages.
 
         The run's secret values are registered for redaction first, so that no later message
-        can show them either.
+        can show them either. singer-sdk 0.54 has no public hook to validate or normalise the
+        config once the environment is merged in; this is the method its `__init__` calls.
         """
+        # The SDK's own dict (`config` is a read-only view of it): numeric settings given as
+        # text are converted in place, so the plugin and the SDK read numbers.
+        config: dict[str, Any] = self._config
         schema = self.config_jsonschema
-        self.append_builtin_config(schema)  # type: ignore[attr-defined]
-        secrets = redaction.register_config(self._config, schema)
-        coerce_numbers(self._config, self.numeric_settings)
+        self.append_builtin_config(schema)
+        secrets = redaction.register_config(config, schema)
+        coerce_numbers(config, self.numeric_settings)
         validator = extend_validator_with_defaults(DEFAULT_JSONSCHEMA_VALIDATOR)(schema)
         numeric = {setting.name for setting in self.numeric_settings}
         raw = [
             e
-            for e in validator.iter_errors(self._config)
+            for e in validator.iter_errors(config)
             if next(iter(e.absolute_path), None) not in numeric
         ]  # a numeric setting gets its own sentence from check_config (its range, its default)
-        for warning in unknown_setting_warnings(self._config, schema):
+        for warning in unknown_setting_warnings(config, schema):
             self.logger.warning("%s", warning)
         errors = [config_error_message(e, secrets) for e in raw]
         for index, error in enumerate(raw):
@@ -214,7 +228,7 @@ class CoupaPluginMixin:
             self.logger.info(
                 "Numeric settings in effect: %s.",
                 ", ".join(
-                    f"{setting.name}={self._config.get(setting.name, setting.default)!r}"
+                    f"{setting.name}={config.get(setting.name, setting.default)!r}"
                     for setting in self.numeric_settings
                 ),
             )
@@ -230,10 +244,12 @@ class CoupaPluginMixin:
         return f"Records emitted per stream: {done} ({sum(counts.values())} in all)."
 
     # -- signals --------------------------------------------------------------------------------
+    @override
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
         """Let singer-sdk emit the last STATE (tap) or drain (target), then stop with exit 4.
 
-        singer-sdk would exit 0 here, reporting success for a partial run.
+        singer-sdk would exit 0 here, reporting success for a partial run. singer-sdk 0.54
+        installs this method as its SIGTERM/SIGINT handler and has no public hook for it.
         """
         if self.__dict__.get("_interrupting"):
             return  # a second signal while we are already stopping
@@ -241,7 +257,7 @@ class CoupaPluginMixin:
         signame = signal.Signals(signum).name
         self.logger.warning("%s received %s; stopping.", self.name, signame)
         try:
-            super()._handle_termination(signum, frame)  # type: ignore[misc]
+            super()._handle_termination(signum, frame)
         except SystemExit:
             pass  # singer-sdk's exit(0); we exit INTERRUPTED instead
         except Exception as exc:

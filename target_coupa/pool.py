@@ -44,7 +44,9 @@ from target_coupa.writer import (
 )
 
 #: Default number of concurrent writers: enough to keep 25 requests/s busy at 150 ms per
-#: request, within requests' default connection pool (10 per host).
+#: request. Each keeps its connection alive in the run's CoupaClient session, which holds up to
+#: coupa_api.client.POOL_SIZE (32) per host; writers beyond that still work, on connections
+#: opened and closed per request.
 DEFAULT_MAX_CONCURRENCY = 8
 #: How long a partial batch of look-ups waits for more records before it is sent, when the
 #: writers are about to run out of work (otherwise it waits to fill up: a look-up costs one

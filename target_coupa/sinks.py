@@ -9,51 +9,61 @@ on.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
+from singer_sdk import Target
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import RecordSink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator, JSONSchemaValidator
+from typing_extensions import override
 
-from target_coupa.outcomes import Outcome, RecordOutcome
+from target_coupa.outcomes import Outcome, OutcomeLedger, RecordOutcome
 from target_coupa.payloads import InvoiceKey, PayloadError, key_of, request_from
 from target_coupa.poison import escape, problem_of
-from target_coupa.writer import InvoiceWriter, WriteResult
-
-if TYPE_CHECKING:
-    from target_coupa.target import TargetCoupa
+from target_coupa.pool import WritePool
+from target_coupa.writer import WriteResult
 
 
-class RememberingValidator(BaseJSONSchemaValidator):
-    """Validates like singer-sdk but remembers the failure instead of stopping the run.
+@dataclass(frozen=True)
+class SinkServices:
+    """What every sink needs from the run, handed to it when the target creates it.
 
-    The SDK validates a record before handing it to `process_record`; raising there would end
-    the run. This validator keeps the reason for the record it last saw, and the sink rejects
-    that record (dead letter, counted) when it arrives.
+    Sinks hold this instead of the target, so what a sink may touch is written down here.
     """
 
-    def __init__(self, schema: dict[str, Any]) -> None:
-        super().__init__(schema)
-        self._inner = JSONSchemaValidator(schema)
-        self._last: tuple[int, str] | None = None
+    #: Every record's outcome (and the dead-letter file).
+    ledger: OutcomeLedger
+    #: Resolve and report, write nothing.
+    dry_run: bool
+    #: Call first in `process_record`: the record is the sink's now; returns its input line.
+    take_record: Callable[[], int | None]
+    #: Why a stream is not written, naming the streams that are.
+    unsupported_message: Callable[[str], str]
 
-    def validate(self, record: dict[str, Any]) -> None:
-        """Remember why `record` fails the stream's schema (or that it passes)."""
-        try:
-            self._inner.validate(record)
-        except InvalidRecord as exc:
-            path = "/".join(str(p) for p in getattr(exc.__cause__, "absolute_path", []))
-            where = f" at {path}" if path else ""
-            self._last = (id(record), f"fails the stream's schema{where}: {exc.error_message}")
-        else:
-            self._last = None
 
-    def problem_for(self, record: dict[str, Any]) -> str | None:
-        """The schema problem of `record`, if it is the record validated last."""
-        if self._last is not None and self._last[0] == id(record):
-            return self._last[1]
+@dataclass(frozen=True)
+class WriteServices(SinkServices):
+    """What a sink that writes to Coupa needs besides: the write pool and the first-write hook."""
+
+    #: Batched look-ups and concurrent writers; holds each STATE until it is due.
+    pool: WritePool
+    #: Mint the token with the write scopes before the first record (idempotent).
+    start_writing: Callable[[], None]
+
+
+def schema_problem_of(validator: JSONSchemaValidator | None, record: dict[str, Any]) -> str | None:
+    """Why `record` fails the stream's schema (None when it passes or nothing validates)."""
+    if validator is None:
         return None
+    try:
+        validator.validate(record)
+    except InvalidRecord as exc:
+        path = "/".join(str(p) for p in getattr(exc.__cause__, "absolute_path", []))
+        where = f" at {path}" if path else ""
+        return f"fails the stream's schema{where}: {exc.error_message}"
+    return None
 
 
 def _without_formats(schema: Any) -> Any:
@@ -71,17 +81,19 @@ def _without_formats(schema: Any) -> Any:
 
 
 class CoupaSink(RecordSink):
-    """Common ground: access to the target's Coupa client and outcome ledger."""
+    """Common ground: the run's services (ledger, line numbers), never the target itself."""
 
     def __init__(
         self,
-        target: TargetCoupa,
+        target: Target,
         stream_name: str,
         schema: dict[str, Any],
         key_properties: list[str] | None,
+        *,
+        services: SinkServices,
     ) -> None:
         super().__init__(target, stream_name, schema, key_properties)
-        self.coupa_target = target
+        self.services = services
         self.schema = _without_formats(copy.deepcopy(self.schema))
 
     def take(self) -> int | None:
@@ -90,39 +102,49 @@ class CoupaSink(RecordSink):
         From here on a failure is the run's (it stops), no longer the record's: the target
         dead-letters what singer-sdk raises before `process_record` only.
         """
-        return self.coupa_target.take_record()
+        return self.services.take_record()
 
     def report(self, result: RecordOutcome) -> None:
         """Hand a record's outcome to the run's ledger."""
-        self.coupa_target.ledger.add(result)
+        self.services.ledger.add(result)
 
 
 class InvoiceSink(CoupaSink):
     """Upserts each `invoices` record into Coupa by supplier + invoice number."""
 
+    def __init__(
+        self,
+        target: Target,
+        stream_name: str,
+        schema: dict[str, Any],
+        key_properties: list[str] | None,
+        *,
+        services: WriteServices,
+    ) -> None:
+        super().__init__(target, stream_name, schema, key_properties, services=services)
+        self.writes = services
+        #: The stream's schema check, run in `process_record` so that a failure rejects the
+        #: record instead of stopping the run (see `get_validator`).
+        self.schema_check = JSONSchemaValidator(self.schema) if self.validate_schema else None
+
+    @override
     def get_validator(self) -> BaseJSONSchemaValidator | None:
-        """Schema failures reject the record, not the run (see RememberingValidator)."""
-        if not self.validate_schema:
-            return None
-        return RememberingValidator(self.schema)
+        """None: singer-sdk would stop the run on the first record that fails the schema.
 
-    @property
-    def writer(self) -> InvoiceWriter:
-        """The target's writer (shared by every sink of the run)."""
-        return self.coupa_target.writer
+        `process_record` checks the schema itself (`schema_check`) and rejects that record.
+        """
+        return None
 
+    @override
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
         """Give the record exactly one outcome; raise only when the whole run must stop.
 
         What can be told from the record alone (unreadable text, no key, schema) is decided
-        here, at once; the rest goes to the target's write pool, which reports back in
-        `_done` from a worker thread.
+        here, at once; the rest goes to the write pool, which reports back in `_done` from a
+        worker thread.
         """
         line = self.take()
-        self.coupa_target.start_writing()  # first record: token with the write scopes
-        problem = None
-        if isinstance(self._validator, RememberingValidator):
-            problem = self._validator.problem_for(record)
+        self.writes.start_writing()  # first record: token with the write scopes
         if text := problem_of(record):
             try:
                 known: Mapping[str, Any] | None = key_of(record).as_dict()
@@ -135,13 +157,11 @@ class InvoiceSink(CoupaSink):
         except PayloadError as exc:
             self._reject(record, None, str(exc), "key", line)
             return
-        if problem is not None:
+        if (problem := schema_problem_of(self.schema_check, record)) is not None:
             self._reject(record, key.as_dict(), problem, "schema", line)
             return
         request = request_from(record)
-        self.coupa_target.pool.submit(
-            key, request, lambda result: self._done(record, key, result, line)
-        )
+        self.writes.pool.submit(key, request, lambda result: self._done(record, key, result, line))
 
     def _reject(
         self,
@@ -189,13 +209,12 @@ class InvoiceSink(CoupaSink):
             self.logger.warning("Rejected the record %s%s: %s", shown, where, result.errors[0])
 
     def _log(self, key: Any, result: WriteResult) -> None:
+        dry_run = self.services.dry_run
         verb = {
-            Outcome.CREATED: "would create" if self.coupa_target.dry_run else "created",
-            Outcome.UPDATED: "would update" if self.coupa_target.dry_run else "updated",
+            Outcome.CREATED: "would create" if dry_run else "created",
+            Outcome.UPDATED: "would update" if dry_run else "updated",
             Outcome.UNCHANGED: "left unchanged",
-            Outcome.SUBMITTED: "would submit the draft"
-            if self.coupa_target.dry_run
-            else ("submitted the draft"),
+            Outcome.SUBMITTED: "would submit the draft" if dry_run else "submitted the draft",
             Outcome.CONFLICT: "conflict, not touched",
             Outcome.REJECTED: "rejected",
         }.get(result.outcome, result.outcome.value)
@@ -212,18 +231,32 @@ class InvoiceSink(CoupaSink):
 class SkippedStreamSink(CoupaSink):
     """A stream the target does not write, with `on_unsupported_stream: skip`: count, ignore."""
 
+    def __init__(
+        self,
+        target: Target,
+        stream_name: str,
+        schema: dict[str, Any],
+        key_properties: list[str] | None,
+        *,
+        services: SinkServices,
+    ) -> None:
+        super().__init__(target, stream_name, schema, key_properties, services=services)
+        # Taken as it is: a schema that declares nothing and allows everything, so singer-sdk
+        # neither parses dates nor warns "No schema for record field" about a stream that is
+        # not written.
+        self.schema = {"type": "object", "properties": {}, "additionalProperties": True}
+
+    @override
     def get_validator(self) -> BaseJSONSchemaValidator | None:
         """Nothing is written, so nothing is validated."""
         return None
 
-    def _validate_and_parse(self, record: dict[str, Any]) -> dict[str, Any]:
-        """Taken as it is: no per-field warnings about a stream that is not written."""
-        return record
-
+    @override
     def setup(self) -> None:
         """Say once per stream that its records are skipped, and why."""
-        self.logger.warning("%s", self.coupa_target.unsupported_message(self.stream_name))
+        self.logger.warning("%s", self.services.unsupported_message(self.stream_name))
 
+    @override
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
         """Count the record as skipped; nothing is written."""
         line = self.take()
@@ -237,6 +270,7 @@ class IgnoredLinesSink(SkippedStreamSink):
     `on_unsupported_stream` says: a tap that selects lines as well must not fail the run.
     """
 
+    @override
     def setup(self) -> None:
         """One note, before any of its records."""
         self.logger.info(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from functools import cached_property
+import sys
+from functools import cached_property, partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import click
 from singer_sdk import Target
@@ -36,18 +37,22 @@ from target_coupa.settings import (
     TARGET_PROPERTIES,
     target_problems,
 )
-from target_coupa.sinks import IgnoredLinesSink, InvoiceSink, SkippedStreamSink
+from target_coupa.sinks import (
+    CoupaSink,
+    IgnoredLinesSink,
+    InvoiceSink,
+    SinkServices,
+    SkippedStreamSink,
+    WriteServices,
+)
 from target_coupa.writer import InvoiceWriter
 
 #: Streams the target writes, and the sink that writes each.
-SUPPORTED_STREAMS: dict[str, type[Sink]] = {"invoices": InvoiceSink}
+SUPPORTED_STREAMS: dict[str, type[InvoiceSink]] = {"invoices": InvoiceSink}
 
 #: Streams accepted and ignored (one note, records counted as skipped): their content is
 #: already inside `invoices`, so a tap that selects them too must not fail the run.
-IGNORED_STREAMS: dict[str, type[Sink]] = {"invoice_lines": IgnoredLinesSink}
-
-#: Why a stream is not supported, when there is more to say than "it is not invoices".
-UNSUPPORTED_HINTS: dict[str, str] = {}
+IGNORED_STREAMS: dict[str, type[CoupaSink]] = {"invoice_lines": IgnoredLinesSink}
 
 
 def _properties(*groups: tuple[th.Property[Any], ...]) -> th.PropertiesList:
@@ -102,6 +107,7 @@ class TargetCoupa(CoupaPluginMixin, Target):
 
     # -- settings -----------------------------------------------------------------------------
     @classmethod
+    @override
     def append_builtin_config(cls, config_jsonschema: dict[str, Any]) -> None:
         """The SDK's built-in settings, minus those this target would silently ignore."""
         super().append_builtin_config(config_jsonschema)
@@ -187,13 +193,44 @@ class TargetCoupa(CoupaPluginMixin, Target):
         self.coupa.auth.bearer_header()
 
     # -- streams ------------------------------------------------------------------------------
+    def sink_services(self) -> SinkServices:
+        """What a sink that only counts needs: the ledger and the input line."""
+        return SinkServices(
+            ledger=self.ledger,
+            dry_run=self.dry_run,
+            take_record=self.take_record,
+            unsupported_message=self.unsupported_message,
+        )
+
+    @cached_property
+    def write_services(self) -> WriteServices:
+        """What the invoices sink needs besides: the write pool (started here) and the token."""
+        base = self.sink_services()
+        return WriteServices(
+            ledger=base.ledger,
+            dry_run=base.dry_run,
+            take_record=base.take_record,
+            unsupported_message=base.unsupported_message,
+            pool=self.pool,
+            start_writing=self.start_writing,
+        )
+
+    @override
     def get_sink_class(self, stream_name: str) -> type[Sink]:
-        """`invoices` -> InvoiceSink; lines ignored; anything else refused or skipped."""
-        sink = SUPPORTED_STREAMS.get(stream_name) or IGNORED_STREAMS.get(stream_name)
+        """`invoices` -> InvoiceSink; lines ignored; anything else refused or skipped.
+
+        Returns the class with the run's services bound (`services=`): singer-sdk's
+        `add_sink` only calls what this returns, with `target`, `stream_name`, `schema` and
+        `key_properties` (pinned in tests/target/test_target_sdk_pins.py). singer-sdk 0.54
+        has no public way to hand a sink more than the target.
+        """
+        if (writing := SUPPORTED_STREAMS.get(stream_name)) is not None:
+            return cast("type[Sink]", partial(writing, services=self.write_services))
+        sink = IGNORED_STREAMS.get(stream_name)
+        if sink is None and self.config.get("on_unsupported_stream", "error") == "skip":
+            sink = SkippedStreamSink
         if sink is not None:
-            return sink
-        if self.config.get("on_unsupported_stream", "error") == "skip":
-            return SkippedStreamSink
+            return cast("type[Sink]", partial(sink, services=self.sink_services()))
         message = self.unsupported_message(stream_name)
         raise CoupaError(
             f"{message} Set `on_unsupported_stream: skip` to skip such streams with a warning, "
@@ -202,12 +239,8 @@ class TargetCoupa(CoupaPluginMixin, Target):
 
     def unsupported_message(self, stream_name: str) -> str:
         """Why `stream_name` is not written, naming the streams that are."""
-        hint = UNSUPPORTED_HINTS.get(stream_name, "")
         supported = ", ".join(f"'{name}'" for name in SUPPORTED_STREAMS)
-        return (
-            f"target-coupa cannot write stream '{stream_name}'; it writes only {supported}. "
-            f"{hint}".rstrip()
-        )
+        return f"target-coupa cannot write stream '{stream_name}'; it writes only {supported}."
 
     # -- records the SDK cannot take ------------------------------------------------------------
     @property
@@ -350,9 +383,12 @@ class TargetCoupa(CoupaPluginMixin, Target):
     def _process_state_message(self, message_dict: dict[str, Any]) -> None:
         """Hand a STATE to the pool, which emits it once every record before it is done.
 
-        singer-sdk would hold the STATE until its next drain (every 5 minutes or at the end),
-        and would emit it even for records still being written. Its drains write nothing here
-        (`_write_state_message`): every STATE goes out through `_emit_due_state`.
+        singer-sdk would keep it as its latest STATE and write that at its next drain (every
+        5 minutes, at the end, on SIGTERM), from the reading thread and without the pool's
+        lock, even for records still being written: an older STATE could follow a newer one.
+        Not calling the SDK's handler leaves it no STATE to write; every STATE goes out
+        through `_emit_due_state`. No public hook for STATE messages exists in singer-sdk
+        0.54 (Target and InlineMapper override this method too).
         """
         if "value" not in message_dict:
             line = self.input_line
@@ -368,27 +404,29 @@ class TargetCoupa(CoupaPluginMixin, Target):
     def _emit_due_state(self, state: dict[str, Any]) -> None:
         """The one place a STATE is written: by the pool, its lock held, in input order.
 
-        Each distinct STATE is written once. A dry run writes none: Meltano saves whatever
-        STATE a target emits, and a bookmark moved past invoices that were only looked at would
-        make the real run skip them.
+        Each distinct STATE is written once, as singer-sdk writes one (a line of JSON on
+        stdout). A dry run writes none: Meltano saves whatever STATE a target emits, and a
+        bookmark moved past invoices that were only looked at would make the real run skip
+        them.
         """
-        self._latest_state = state
         if self.dry_run:
             return
         line = json.dumps(state)
         if line == self._last_state_line:
             return
         self._last_state_line = line
-        super()._write_state_message(state)
+        self.logger.debug("Emitting completed target state %s", line)
+        sys.stdout.write(f"{line}\n")
+        sys.stdout.flush()
 
     @override
     def _write_state_message(self, state: dict[str, Any]) -> None:
-        """singer-sdk's drains (every 5 minutes, at the end, on SIGTERM) write nothing here.
+        """singer-sdk's drains write nothing here: STATE goes out only through the pool.
 
-        The SDK writes its `_latest_state` from the reading thread, without the pool's lock,
-        while workers emit newer STATEs: an older STATE could follow a newer one. Every STATE
-        the SDK would write here was already written by `_emit_due_state` (it sets
-        `_latest_state` as it writes), so nothing is lost by leaving it out.
+        The SDK's latest STATE is never set (`_process_state_message` does not call it), so
+        its drains have nothing to write; this no-op keeps it so should a later singer-sdk
+        set it some other way. No public hook exists in singer-sdk 0.54 to turn the drain's
+        STATE off.
         """
 
     # -- the end --------------------------------------------------------------------------------
@@ -421,6 +459,7 @@ class TargetCoupa(CoupaPluginMixin, Target):
         return ledger.summary(dry_run=self.dry_run)
 
     @classmethod
+    @override
     def get_singer_command(cls) -> click.Command:
         """The SDK's command, reporting Coupa errors as sentences instead of tracebacks."""
         command = super().get_singer_command()

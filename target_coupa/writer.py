@@ -38,7 +38,12 @@ from coupa_api import scopes
 from coupa_api.client import CoupaClient
 from coupa_api.errors import CoupaError, CoupaFatalError, CoupaScopeError
 from coupa_api.query import PAGE_SIZE, keyset_page
-from coupa_api.retry import RETRIABLE_EXCEPTIONS
+from coupa_api.retry import (
+    RETRIABLE_EXCEPTIONS,
+    TOO_MANY_REQUESTS,
+    RetryPolicy,
+    throttled_sentence,
+)
 from target_coupa.outcomes import Outcome
 from target_coupa.payloads import InvoiceKey, InvoiceRequest, local_problems, plan_update
 from target_coupa.references import ReferenceResolver, matches
@@ -427,12 +432,8 @@ class InvoiceWriter:
         wait = policy.wait_for(exc, attempt)
         subject = f" for {key}" if key else ""
         if attempt >= policy.max_tries or time.monotonic() + wait > deadline:
-            msg = (
-                f"{what}{subject} failed {attempt} times ({exc}); giving up. Records after the "
-                "last emitted STATE were not acknowledged: run again to resume, nothing is "
-                "duplicated."
-            )
-            raise WriteAbortedError(msg) from exc
+            sentence = _gave_up(exc, policy, attempt, deadline=deadline, what=what, subject=subject)
+            raise WriteAbortedError(sentence) from exc
         self.logger.warning(
             "%s%s did not answer cleanly (%s); looking the invoice up again in %.1f s before "
             "any retry (attempt %d of %d).",
@@ -444,3 +445,41 @@ class InvoiceWriter:
             policy.max_tries,
         )
         time.sleep(wait)
+
+
+#: Said after every sentence that stops a write: what the next run does.
+_RESUME = (
+    "Records after the last emitted STATE were not acknowledged: run again to resume, nothing "
+    "is duplicated."
+)
+
+
+def _gave_up(
+    exc: BaseException,
+    policy: RetryPolicy,
+    attempt: int,
+    *,
+    deadline: float,
+    what: str,
+    subject: str,
+) -> str:
+    """The sentence a write that stops retrying ends the run with, naming the setting to raise.
+
+    A 429 gets the tap's sentence (coupa_api.retry.throttled_sentence: a Retry-After longer
+    than `max_retry_seconds` is named as such); otherwise whichever of `max_retries` and
+    `max_retry_seconds` ran out is named.
+    """
+    elapsed = max(0.0, time.monotonic() - (deadline - policy.max_time_seconds))
+    response = getattr(exc, "response", None)
+    if isinstance(response, requests.Response) and response.status_code == TOO_MANY_REQUESTS:
+        sentence = throttled_sentence(exc, policy, attempt, elapsed)
+        stopped = f" The write stopped{subject}." if subject else ""
+        return f"{sentence}{stopped} {_RESUME}"
+    if attempt >= policy.max_tries:
+        spent = f"all `max_retries` ({policy.max_tries}) attempts are spent"
+    else:
+        spent = (
+            f"waiting for another attempt would pass `max_retry_seconds` "
+            f"({policy.max_time_seconds:g} s)"
+        )
+    return f"{what}{subject} failed {attempt} times ({exc}); giving up: {spent}. {_RESUME}"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
+from target_coupa.writer import WriteAbortedError
 from tests.target.conftest import (
     dead_letters,
     invoices_numbered,
@@ -122,3 +125,24 @@ def test_look_ups_that_stay_unreachable_stop_with_one_sentence(coupa, config, tm
     assert "stayed unreachable while looking up 1 invoice(s)" in result.stderr
     assert result.stdout.strip() == ""  # nothing acknowledged
     assert invoices_numbered(coupa.control, "T-LOOKUP-DROPS") == []
+
+
+@pytest.mark.timeout(90)
+def test_a_write_given_up_on_a_long_retry_after_names_max_retry_seconds(coupa, config):
+    """A POST answered 429 with an hour's Retry-After: one sentence naming the setting to raise."""
+    config.update(max_retry_seconds=2, max_retries=8)
+    record = new_invoice(coupa.control, "T-429-LONG")
+    coupa.control.add_faults(
+        [{"kind": "status", "path": "/api/invoices", "method": "POST", "status": 429,
+          "times": 99, "retry_after": 3600}]
+    )  # fmt: skip
+    run = write_invoices(config, [record])
+    assert isinstance(run.error, WriteAbortedError), run.error
+    message = str(run.error)
+    assert "`max_retry_seconds` (2 s)" in message, message
+    assert "Retry-After: 3600" in message, message
+    assert "429" in message, message
+    assert "T-429-LONG" in message, message
+    assert "run again to resume" in message, message
+    assert invoices_numbered(coupa.control, "T-429-LONG") == []
+    assert run.states == []  # nothing acknowledged
