@@ -36,6 +36,7 @@ class TolerantReader(SingerReader):
         #: Where warnings about ignored messages go (the target sets its own logger).
         self.logger = logging.getLogger("target-coupa")
 
+    @override
     def process_lines(
         self, file_input: IO[str] | None, callbacks: dict[str, Callable[[dict[str, Any]], None]]
     ) -> Any:
@@ -52,6 +53,7 @@ class TolerantReader(SingerReader):
             if line.strip():
                 yield line
 
+    @override
     def deserialize_json(self, line: str) -> dict[str, Any]:
         """The message on `line`, or a pseudo-RECORD saying why it cannot be read."""
         try:

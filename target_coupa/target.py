@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import fields
 from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, ClassVar, cast
@@ -193,8 +194,9 @@ class TargetCoupa(CoupaPluginMixin, Target):
         self.coupa.auth.bearer_header()
 
     # -- streams ------------------------------------------------------------------------------
+    @cached_property
     def sink_services(self) -> SinkServices:
-        """What a sink that only counts needs: the ledger and the input line."""
+        """What every sink receives: the ledger, the dry-run flag and the input line."""
         return SinkServices(
             ledger=self.ledger,
             dry_run=self.dry_run,
@@ -204,16 +206,9 @@ class TargetCoupa(CoupaPluginMixin, Target):
 
     @cached_property
     def write_services(self) -> WriteServices:
-        """What the invoices sink needs besides: the write pool (started here) and the token."""
-        base = self.sink_services()
-        return WriteServices(
-            ledger=base.ledger,
-            dry_run=base.dry_run,
-            take_record=base.take_record,
-            unsupported_message=base.unsupported_message,
-            pool=self.pool,
-            start_writing=self.start_writing,
-        )
+        """What the invoices sink receives besides: the write pool (started here), the token."""
+        shared = {f.name: getattr(self.sink_services, f.name) for f in fields(SinkServices)}
+        return WriteServices(**shared, pool=self.pool, start_writing=self.start_writing)
 
     @override
     def get_sink_class(self, stream_name: str) -> type[Sink]:
@@ -230,7 +225,7 @@ class TargetCoupa(CoupaPluginMixin, Target):
         if sink is None and self.config.get("on_unsupported_stream", "error") == "skip":
             sink = SkippedStreamSink
         if sink is not None:
-            return cast("type[Sink]", partial(sink, services=self.sink_services()))
+            return cast("type[Sink]", partial(sink, services=self.sink_services))
         message = self.unsupported_message(stream_name)
         raise CoupaError(
             f"{message} Set `on_unsupported_stream: skip` to skip such streams with a warning, "

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
+import pytest
+
+from target_coupa.sinks import InvoiceSink, SkippedStreamSink, WriteServices
 from tests.target.conftest import (
     new_invoice,
     record_message,
@@ -77,3 +81,25 @@ def test_line_streams_are_ignored_with_one_note_before_any_record(coupa, config,
     counts = f"1 created, 0 updated, 0 unchanged, 0 submitted, 0 conflict, 0 rejected, {skipped}"
     assert counts in result.stderr
     assert json.loads(result.stdout.splitlines()[-1]) == state_message(1)["value"]
+
+
+def test_sinks_receive_the_runs_services_not_the_target(coupa, config):
+    """Each sink holds a frozen services object (ledger, dry run, pool); no back-reference."""
+    run = run_target({**config, "on_unsupported_stream": "skip"}, _input(coupa))
+    assert run.error is None, run.error
+    target = run.target
+    assert target is not None
+    invoices = target.get_sink("invoices")
+    suppliers = target.get_sink("suppliers")
+    assert isinstance(invoices, InvoiceSink)
+    assert isinstance(suppliers, SkippedStreamSink)
+    assert invoices.services is target.write_services
+    assert invoices.services.pool is target.pool
+    assert suppliers.services is target.sink_services
+    assert not isinstance(suppliers.services, WriteServices)  # a skipped stream cannot write
+    assert invoices.services.ledger is suppliers.services.ledger is target.ledger
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        invoices.services.dry_run = True  # type: ignore[misc]
+    assert not any(value is target for value in vars(invoices).values())
+    assert not any(value is target for value in vars(suppliers).values())
+    assert run.counts == {"created": 1, "skipped": 1}
