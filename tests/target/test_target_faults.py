@@ -79,6 +79,7 @@ def test_write_budget_exhausted_stops_the_run_without_acknowledging(coupa, confi
     run = write_invoices({**config, "max_retries": 2}, [first])
     assert run.error is not None
     assert "giving up" in str(run.error)
+    assert "`max_retries` (2)" in str(run.error), run.error
     assert run.states == []  # the STATE after the unwritten record was never emitted
     assert invoices_numbered(coupa.control, "T-GIVEUP-1") == []
 
