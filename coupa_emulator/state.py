@@ -114,7 +114,7 @@ class Emulator:
         spec = RESOURCES[mutation.resource]
         for _ in range(mutation.insert):
             rid = table.new_id(rng, mutation.ids_above)
-            record = self.store.generator.record(spec, rid, stamp, stamp)
+            record = self.store.record(spec, rid, stamp, stamp)
             if spec.timestamps:
                 record["updated-at"] = fmt(stamp)
             table.put(record)

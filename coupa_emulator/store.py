@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from coupa_emulator.builders import build_record
 from coupa_emulator.generator import (
     WINDOW_START,
     Generator,
@@ -112,9 +113,7 @@ class Table:
             return found
         record = self.overrides.get(rid)
         if record is None:
-            record = self.store.generator.record(
-                self.spec, rid, self.created[rid], self.updated[rid]
-            )
+            record = self.store.record(self.spec, rid, self.created[rid], self.updated[rid])
         # A tight copy: orjson's result keeps its growth buffer, about twice the payload.
         data = bytes(memoryview(orjson.dumps(record)))
         self.cache.put(key, data)
@@ -227,6 +226,10 @@ class Store:
         )
         self._samples: dict[str, list[Record]] = {}
 
+    def record(self, spec: ResourceSpec, rid: int, created: int, updated: int) -> Record:
+        """A freshly generated record of `spec` (what the table holds unless a write changed it)."""
+        return build_record(self.generator, spec, rid, created, updated)
+
     def table(self, name: str) -> Table:
         """The table of one resource."""
         return self.tables[name]
@@ -236,9 +239,7 @@ class Store:
         found = self._samples.get(name)
         if found is None:
             spec = RESOURCES[name]
-            found = [
-                self.generator.record(spec, 10**9 + k, WINDOW_START, WINDOW_START) for k in range(4)
-            ]
+            found = [self.record(spec, 10**9 + k, WINDOW_START, WINDOW_START) for k in range(4)]
             self._samples[name] = found
         return found
 

@@ -13,6 +13,8 @@ import hashlib
 import orjson
 import pytest
 
+from coupa_emulator import records_main, records_more
+from coupa_emulator.builders import BUILDERS
 from coupa_emulator.resources import RESOURCES
 from coupa_emulator.store import Store
 
@@ -46,3 +48,9 @@ def test_generated_store_is_pinned_for_a_fixed_seed(profile: str) -> None:
         f"the data generated for seed {SEED}, scale {SCALE}, profile {profile} changed; "
         "if that is intended, note it in the CHANGELOG and update DIGESTS"
     )
+
+
+def test_every_collection_has_exactly_one_builder() -> None:
+    assert set(BUILDERS) == set(RESOURCES)
+    both = set(records_main.BUILDERS) & set(records_more.BUILDERS)
+    assert not both, f"built in both records_main and records_more: {sorted(both)}"
