@@ -1,10 +1,15 @@
 # ruff: noqa: RUF001 - the data deliberately holds non-ASCII punctuation (en dashes).
-"""Deterministic data: each record is a pure function of (seed, profile, resource, id, stamps).
+"""Deterministic data: the toolbox every record builder draws from, and each table's index.
 
+Each record is a pure function of (seed, profile, resource, id, stamps): `Generator.rng` gives
+a record its own random generator, reference picks come from the initial id lists, and
+reference cores and stubs (users, suppliers, currencies, ...) are rebuilt from their ids.
 Nothing is generated up front except a compact index per resource (ids and timestamps);
-records are built on demand, so 100,000 invoices start in well under a second. The shape
-follows the reference's §9 samples: hyphenated keys, decimals as strings, nulls present,
-nested stubs, a `custom-fields` object and legacy custom fields as top-level keys.
+records are built on demand (coupa_emulator.builders), so 100,000 invoices start in well
+under a second. The vocabularies here (names, currencies, custom fields per tenant profile)
+give the shapes of the reference's §9 samples: hyphenated keys, decimals as strings, nulls
+present, nested stubs, a `custom-fields` object and legacy custom fields as top-level keys.
+Invoice numbers and totals live here too, as writes (coupa_emulator.writes) recompute them.
 """
 
 from __future__ import annotations
@@ -156,7 +161,10 @@ MAX_CACHED_REFS = 50_000  # every reference of a 200,000-invoice tenant: ~25 MB
 
 
 class Generator:
-    """Builds records and reference stubs; reference picks use the initial id lists only."""
+    """Per-record random generators, reference picks, cores, stubs and custom fields.
+
+    Reference picks use the initial id lists only, so later inserts never change old records.
+    """
 
     def __init__(self, seed: int, profile: str, ref_ids: dict[str, Sequence[int]]) -> None:
         self.seed = seed

@@ -4,9 +4,10 @@
 Invoices, purchase orders, requisitions and expense reports (with their lines and the arrays
 nested in them, coupa_emulator.embedded), approvals, contracts, inventory transactions, and
 suppliers, users, accounts, currencies and the other reference tables. These scale with
-`--scale`; their shapes follow the reference's §9 samples. Each builder fills a record that
-already holds its id and audit stamps from the record's own random generator, so a record
-depends on (seed, profile, resource, id, stamps) only. coupa_emulator.builders lists them.
+`--scale`; their shapes follow the reference's §9 samples. Each builder is given the record
+(id and audit stamps already set) and the record's own random generator, and draws from
+nothing else, so a record depends on (seed, profile, resource, id, stamps) only.
+coupa_emulator.builders lists these builders with the others.
 """
 
 from __future__ import annotations
@@ -40,6 +41,17 @@ def _amount(rng: random.Random, big: bool) -> Decimal:
     if big:  # 19 significant digits: survives only as a string
         return Decimal(f"{rng.randint(10**9, 10**10 - 1)}.{rng.randint(0, 10**9 - 1):09d}")
     return Decimal(rng.randint(100, 250000)) / 100
+
+
+def _line_head(rec: Record, k: int) -> Record:
+    """The first keys of a document's line k: its id (from the document's) and the audit stamps."""
+    return {
+        "id": rec["id"] * 8 + k,
+        "created-at": rec["created-at"],
+        "updated-at": rec["updated-at"],
+        "created-by": rec["created-by"],
+        "updated-by": rec["updated-by"],
+    }
 
 
 def _invoice_line(
@@ -208,9 +220,7 @@ def _purchase_orders(
         line_total = price * qty
         total += line_total
         lines.append({
-            "id": rec["id"] * 8 + k, "created-at": rec["created-at"],
-            "updated-at": rec["updated-at"], "created-by": rec["created-by"],
-            "updated-by": rec["updated-by"], "line-num": str(k + 1),
+            **_line_head(rec, k), "line-num": str(k + 1),
             "type": "OrderQuantityLine", "description": rng.choice(DESCRIPTIONS),
             "status": rng.choice(("received", "created", "partially_received")),
             "quantity": money(qty), "price": money(price), "total": money(line_total),
@@ -241,9 +251,7 @@ def _requisitions(
         qty = Decimal(rng.randint(1, 5))
         total += price * qty
         lines.append({
-            "id": rec["id"] * 8 + k, "created-at": rec["created-at"],
-            "updated-at": rec["updated-at"], "created-by": rec["created-by"],
-            "updated-by": rec["updated-by"], "line-num": k + 1,
+            **_line_head(rec, k), "line-num": k + 1,
             "description": rng.choice(DESCRIPTIONS),
             "quantity": money(qty), "unit-price": money(price), "total": money(price * qty),
             "account": gen.stub("accounts", gen.pick(rng, "accounts")),
@@ -374,9 +382,7 @@ def _expense_reports(
         amount = _amount(rng, False)
         total += amount
         lines.append({
-            "id": rec["id"] * 8 + k, "created-at": rec["created-at"],
-            "updated-at": rec["updated-at"], "created-by": rec["created-by"],
-            "updated-by": rec["updated-by"], "line-number": k + 1,
+            **_line_head(rec, k), "line-number": k + 1,
             "description": rng.choice(DESCRIPTIONS),
             "merchant": rng.choice(("Café de Flore", "ANA 全日空", "Uber")),
             "amount": money(amount), "expense-date": fmt(created),

@@ -65,8 +65,8 @@ def _spec(
     )
 
 
-# The rest of reference §4, a few records each (tests run per stream); see coupa_emulator.catalog
-# for their records. Sub-resources are filtered by `parent_key` from their URL.
+# The rest of reference §4, a few records each (tests run per stream); coupa_emulator.records_more
+# builds their records. Sub-resources are filtered by `parent_key` from their URL.
 _REC, _INT, _PAY = "core.inventory.receiving.read", "core.integration.read", "core.payables."
 MORE_RESOURCES: tuple[ResourceSpec, ...] = (
     _spec("purchase_order_changes", "core.purchase_order.read", "order-header-change"),
