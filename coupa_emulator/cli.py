@@ -46,23 +46,22 @@ def _faults(value: str) -> list[dict[str, Any]]:
     return rules
 
 
-def _optional_float(value: str) -> float | None:
-    if value.lower() in {"none", "off", "null"}:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number or 'off', got {value!r}") from None
+def _or_off(parse: Callable[[str], Any], what: str) -> Callable[[str], Any]:
+    """A flag value: `parse(value)`, or None for 'off' (also 'none', 'null')."""
+
+    def convert(value: str) -> Any:
+        if value.lower() in {"none", "off", "null"}:
+            return None
+        try:
+            return parse(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what} or 'off', got {value!r}") from None
+
+    return convert
 
 
-def _optional_int(value: str) -> int | None:
-    if value.lower() in {"none", "off", "null"}:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        msg = f"expected a whole number or 'off', got {value!r}"
-        raise argparse.ArgumentTypeError(msg) from None
+_optional_float = _or_off(float, "a number")
+_optional_int = _or_off(int, "a whole number")
 
 
 @dataclass(frozen=True)
