@@ -207,30 +207,6 @@ RESOURCES: dict[str, ResourceSpec] = {
     )
 }
 
-# Generation order: reference data first, so documents can point at it.
-GENERATION_ORDER: tuple[str, ...] = (
-    "currencies",
-    "uoms",
-    "payment_terms",
-    "account_types",
-    "departments",
-    "commodities",
-    "addresses",
-    "users",
-    "accounts",
-    "lookup_values",
-    "exchange_rates",
-    "suppliers",
-    "contracts",
-    "requisitions",
-    "purchase_orders",
-    "invoices",
-    "approvals",
-    "expense_reports",
-    "inventory_transactions",
-    *(spec.name for spec in MORE_RESOURCES),
-)
-
 # Invoice write scopes (reference §3.3 / §10.1): any one of the tuple suffices.
 INVOICE_WRITE_SCOPES: dict[str, tuple[str, ...]] = {
     "create": ("core.invoice.create", "core.invoice.write"),

@@ -25,7 +25,7 @@ from coupa_emulator.generator import (
     Record,
     make_index,
 )
-from coupa_emulator.resources import GENERATION_ORDER, RESOURCES, ResourceSpec, count_for
+from coupa_emulator.resources import RESOURCES, ResourceSpec, count_for
 from coupa_emulator.timefmt import fmt, now_ts, parse_instant
 
 CACHE_BYTES = 128 * 1024**2  # serialized records kept, all tables together (~24,000 invoices)
@@ -214,13 +214,12 @@ class Store:
         self.profile = profile
         self.rng = random.Random(f"{seed}:writes")
         self.cache = ByteCache()
-        resolved = {
-            name: (counts or {}).get(name, count_for(spec, scale))
+        # Each table's ids come from its own random generator, and references are picked only
+        # once every table has its ids (the Generator below), so the order does not matter.
+        self.tables: dict[str, Table] = {
+            name: Table(spec, self, (counts or {}).get(name, count_for(spec, scale)), seed)
             for name, spec in RESOURCES.items()
         }
-        self.tables: dict[str, Table] = {}
-        for name in GENERATION_ORDER:
-            self.tables[name] = Table(RESOURCES[name], self, resolved[name], seed)
         self.generator = Generator(
             seed, profile, {name: tuple(t.ids) for name, t in self.tables.items()}
         )
