@@ -16,8 +16,10 @@ from coupa_emulator.auth import AuthFailure
 from coupa_emulator.query import QueryError, parse_query, parse_shaping, select_ids, shape
 from coupa_emulator.render import (
     NO_RESULTS,
+    errors_response,
     json_array,
     json_bytes,
+    respond,
     wants_json,
     xml_document,
     xml_errors,
@@ -29,32 +31,11 @@ from coupa_emulator.writes import ERROR_KEY, TRANSITIONS, InvoiceWriter, WriteEr
 
 EMULATOR_KEY: web.AppKey[Emulator] = web.AppKey("emulator", Emulator)
 CLIENT_KEY: web.RequestKey[str | None] = web.RequestKey("client_id", str)
-JSON_TYPE = "application/json"
-XML_TYPE = "application/xml"
 
 
 def emulator_of(request: web.Request) -> Emulator:
     """The emulator state serving this request."""
     return request.app[EMULATOR_KEY]
-
-
-def respond(request: web.Request, status: int, body: bytes, *, as_json: bool) -> web.Response:
-    """A body with Coupa's content type for the negotiated format."""
-    return web.Response(
-        status=status,
-        body=body,
-        content_type=JSON_TYPE if as_json else XML_TYPE,
-        charset="utf-8",
-    )
-
-
-def errors_response(
-    request: web.Request, status: int, messages: list[str], key: str = "error"
-) -> web.Response:
-    """Coupa's error shapes: `{"errors": {key: [...]}}` or `<errors><error>...</error></errors>`."""
-    if wants_json(request.headers.get("Accept")):
-        return respond(request, status, json_bytes({"errors": {key: messages}}), as_json=True)
-    return respond(request, status, xml_errors(messages), as_json=False)
 
 
 def auth_response(request: web.Request, failure: AuthFailure) -> web.Response:

@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -44,127 +46,114 @@ def _faults(value: str) -> list[dict[str, Any]]:
     return rules
 
 
-def _optional_float(value: str) -> float | None:
-    if value.lower() in {"none", "off", "null"}:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number or 'off', got {value!r}") from None
+def _or_off(parse: Callable[[str], Any], what: str) -> Callable[[str], Any]:
+    """A flag value: `parse(value)`, or None for 'off' (also 'none', 'null')."""
+
+    def convert(value: str) -> Any:
+        if value.lower() in {"none", "off", "null"}:
+            return None
+        try:
+            return parse(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what} or 'off', got {value!r}") from None
+
+    return convert
 
 
-def _optional_int(value: str) -> int | None:
-    if value.lower() in {"none", "off", "null"}:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        msg = f"expected a whole number or 'off', got {value!r}"
-        raise argparse.ArgumentTypeError(msg) from None
+_optional_float = _or_off(float, "a number")
+_optional_int = _or_off(int, "a whole number")
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One command-line flag that sets the EmulatorConfig field `knob`."""
+
+    knob: str
+    help: str
+    type: Callable[[str], Any] | None = None
+    choices: Sequence[str] | None = None
+    #: None: the field's EmulatorConfig default.
+    default: Any = None
+    #: An argparse action instead of a typed value (`store_true`, `append`).
+    action: str | None = None
+    #: The flag when it is not `--` + the knob's name with hyphens.
+    flag: str | None = None
+    metavar: str | None = None
+
+    def add_to(self, parser: argparse.ArgumentParser, defaults: EmulatorConfig) -> None:
+        """Declare the flag; its value lands in `args.<knob>`."""
+        default = getattr(defaults, self.knob) if self.default is None else self.default
+        options: dict[str, Any] = {"dest": self.knob, "default": default, "help": self.help}
+        for name in ("type", "choices", "action", "metavar"):
+            if getattr(self, name) is not None:
+                options[name] = getattr(self, name)
+        parser.add_argument(self.flag or "--" + self.knob.replace("_", "-"), **options)
+
+
+def _flags(d: EmulatorConfig) -> tuple[Flag, ...]:
+    """Every flag, in --help order; help texts name the defaults of `d`."""
+    return (
+        Flag("host", f"interface to bind (default {d.host})"),
+        Flag("port", "port; 0 picks a free one (default 8080)", int, default=8080),
+        Flag("seed", f"data seed (default {d.seed})", int),
+        Flag("scale", f"number of invoices; other resources scale with it (default {d.scale})",
+             int),
+        Flag("tenant_profile", "custom-field layout of the tenant (default acme)",
+             choices=PROFILES),
+        Flag("settle_seconds", "a new token is refused (401) for this long (default 5)", float),
+        Flag("expires_in", "token lifetime in seconds (default 86399)", int),
+        Flag("latency_ms", "added to every request (default 0)", float),
+        Flag("rate_limit",
+             "requests per second per client, token bucket; 'off' = none (default off)",
+             _optional_float),
+        Flag("burst", "token bucket size (default 20)", int),
+        Flag("retry_after",
+             "seconds to send in Retry-After with 429 (default: no header, like Coupa)",
+             _optional_float),
+        Flag("quota",
+             "a gateway's quota: requests per --quota-window per client, then 429 (default off)",
+             _optional_int),
+        Flag("quota_window", "seconds of one quota window (default 60)", float),
+        Flag("rate_limit_headers",
+             "rate-limit headers sent with the quota: ietf (RateLimit/RateLimit-Policy), "
+             "ietf-dict, ietf-old (RateLimit-Limit/-Remaining/-Reset), x-ratelimit, none "
+             "(default)", choices=HEADER_STYLES),
+        Flag("faults",
+             "fault rules: a JSON list or a path to a JSON file (see docs/emulator-control.md)",
+             _faults, default=[]),
+        Flag("stable_order", "without order_by, return id ascending (default: unstable order)",
+             action="store_true"),
+        Flag("clock_offset_seconds",
+             "seconds added to the instance clock (updated-at, Date header); default 0", float),
+        *(
+            Flag(f"{kind}_collections",
+                 f"answer {what} for PATH and below, e.g. /api/budget_lines or "
+                 "/api/suppliers/{id}/addresses; repeatable",
+                 default=[], action="append", flag=f"--{kind}-collection", metavar="PATH")
+            for kind, what in (
+                ("missing", '404 "No route matches" (a collection this tenant lacks)'),
+                ("unlicensed", "403 (a module this tenant has not licensed)"),
+                ("failing", "503 to every request (broken on this tenant)"),
+            )
+        ),
+    )  # fmt: skip
+
+
+#: The EmulatorConfig fields the command line sets (the others keep their defaults).
+KNOBS: tuple[str, ...] = tuple(flag.knob for flag in _flags(EmulatorConfig()))
 
 
 def build_parser() -> argparse.ArgumentParser:
     """One flag per knob; --help documents each."""
-    d = EmulatorConfig()
-    p = _Parser(
+    defaults = EmulatorConfig()
+    parser = _Parser(
         prog="coupa-emulator",
         description="A faithful local emulator of Coupa's Core REST API (OAuth, /api/..., "
         "faults, rate limits). Default OAuth client: demo / demo-secret, every scope.",
     )
-    p.add_argument("--host", default=d.host, help=f"interface to bind (default {d.host})")
-    p.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one (default 8080)")
-    p.add_argument("--seed", type=int, default=d.seed, help=f"data seed (default {d.seed})")
-    p.add_argument(
-        "--scale",
-        type=int,
-        default=d.scale,
-        help=f"number of invoices; other resources scale with it (default {d.scale})",
-    )
-    p.add_argument(
-        "--tenant-profile",
-        choices=PROFILES,
-        default=d.tenant_profile,
-        help="custom-field layout of the tenant (default acme)",
-    )
-    p.add_argument(
-        "--settle-seconds",
-        type=float,
-        default=d.settle_seconds,
-        help="a new token is refused (401) for this long (default 5)",
-    )
-    p.add_argument(
-        "--expires-in",
-        type=int,
-        default=d.expires_in,
-        help="token lifetime in seconds (default 86399)",
-    )
-    p.add_argument(
-        "--latency-ms", type=float, default=d.latency_ms, help="added to every request (default 0)"
-    )
-    p.add_argument(
-        "--rate-limit",
-        type=_optional_float,
-        default=d.rate_limit,
-        help="requests per second per client, token bucket; 'off' = none (default off)",
-    )
-    p.add_argument("--burst", type=int, default=d.burst, help="token bucket size (default 20)")
-    p.add_argument(
-        "--retry-after",
-        type=_optional_float,
-        default=d.retry_after,
-        help="seconds to send in Retry-After with 429 (default: no header, like Coupa)",
-    )
-    p.add_argument(
-        "--quota",
-        type=_optional_int,
-        default=d.quota,
-        help="a gateway's quota: requests per --quota-window per client, then 429 (default off)",
-    )
-    p.add_argument(
-        "--quota-window",
-        type=float,
-        default=d.quota_window,
-        help="seconds of one quota window (default 60)",
-    )
-    p.add_argument(
-        "--rate-limit-headers",
-        choices=HEADER_STYLES,
-        default=d.rate_limit_headers,
-        help="rate-limit headers sent with the quota: ietf (RateLimit/RateLimit-Policy), "
-        "ietf-dict, ietf-old (RateLimit-Limit/-Remaining/-Reset), x-ratelimit, none (default)",
-    )
-    p.add_argument(
-        "--faults",
-        type=_faults,
-        default=[],
-        help="fault rules: a JSON list or a path to a JSON file (see docs/emulator-control.md)",
-    )
-    p.add_argument(
-        "--stable-order",
-        action="store_true",
-        help="without order_by, return id ascending (default: unstable order)",
-    )
-    p.add_argument(
-        "--clock-offset-seconds",
-        type=float,
-        default=d.clock_offset_seconds,
-        help="seconds added to the instance clock (updated-at, Date header); default 0",
-    )
-    for flag, what in (
-        ("missing", '404 "No route matches" (a collection this tenant lacks)'),
-        ("unlicensed", "403 (a module this tenant has not licensed)"),
-        ("failing", "503 to every request (broken on this tenant)"),
-    ):
-        p.add_argument(
-            f"--{flag}-collection",
-            dest=f"{flag}_collections",
-            action="append",
-            default=[],
-            metavar="PATH",
-            help=f"answer {what} for PATH and below, e.g. /api/budget_lines or "
-            "/api/suppliers/{id}/addresses; repeatable",
-        )
-    return p  # fmt: skip
+    for flag in _flags(defaults):
+        flag.add_to(parser, defaults)
+    return parser
 
 
 async def _serve(config: EmulatorConfig) -> None:
@@ -181,28 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     args = build_parser().parse_args(argv)
     try:
-        config = EmulatorConfig(
-            host=args.host,
-            port=args.port,
-            seed=args.seed,
-            scale=args.scale,
-            tenant_profile=args.tenant_profile,
-            settle_seconds=args.settle_seconds,
-            expires_in=args.expires_in,
-            latency_ms=args.latency_ms,
-            rate_limit=args.rate_limit,
-            burst=args.burst,
-            retry_after=args.retry_after,
-            quota=args.quota,
-            quota_window=args.quota_window,
-            rate_limit_headers=args.rate_limit_headers,
-            faults=args.faults,
-            stable_order=args.stable_order,
-            clock_offset_seconds=args.clock_offset_seconds,
-            missing_collections=args.missing_collections,
-            unlicensed_collections=args.unlicensed_collections,
-            failing_collections=args.failing_collections,
-        )
+        config = EmulatorConfig(**{knob: getattr(args, knob) for knob in KNOBS})
     except ConfigError as exc:
         print(f"coupa-emulator: error: {exc}", file=sys.stderr)
         return 2

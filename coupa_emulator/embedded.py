@@ -6,7 +6,8 @@ purchase order, requisition and expense lines carry `account-allocations[]`. Cou
 (0-2 per level) so that per-stream test data stays small. Each array draws from a generator
 private to (resource, id, "embedded"), so adding them changed no other generated value.
 Ids come from disjoint ranges per kind, so a tax line's id is unique across the three levels
-it can sit at, as in Coupa where they are one table.
+it can sit at, as in Coupa where they are one table. The builders of those documents
+(coupa_emulator.records_main) call these last, after the document and its lines are complete.
 """
 
 from __future__ import annotations
@@ -110,22 +111,5 @@ def add_line_allocations(gen: Generator, rec: Record, resource: str, lines_key: 
     """Account allocations on every line of a purchase order, requisition or expense report."""
     rng = gen.rng(resource + ":embedded", int(rec["id"]))
     for line in rec.get(lines_key) or []:
-        if resource == "purchase_orders":
-            line.setdefault("custom-fields", {})  # reference §9.2: order lines carry them too
         total = Decimal(str(line.get("total") or line.get("amount") or "0"))
         line["account-allocations"] = allocations(gen, rng, line, total)
-
-
-_LINE_KEYS = {
-    "purchase_orders": "order-lines",
-    "requisitions": "requisition-lines",
-    "expense_reports": "expense-lines",
-}
-
-
-def embed(gen: Generator, resource: str, rec: Record) -> None:
-    """Add the nested arrays a freshly generated record of `resource` carries in Coupa."""
-    if resource == "invoices":
-        add_to_invoice(gen, rec)
-    elif resource in _LINE_KEYS:
-        add_line_allocations(gen, rec, resource, _LINE_KEYS[resource])

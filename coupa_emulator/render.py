@@ -2,7 +2,8 @@
 
 XML is what a client gets unless it asks for `application/json` (reference §11, INFERRED):
 typed scalar elements, `nil="true"` for nulls, `type="array"` lists, and a 404 with an
-`<errors>` body for an empty query result.
+`<errors>` body for an empty query result. `respond` and `errors_response` wrap a body in
+the aiohttp response every route sends (Coupa's routes and a tenant's own refusals alike).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import orjson
+from aiohttp import web
 
 from coupa_emulator.resources import singular_of
 from coupa_emulator.timefmt import EMITTED
@@ -21,6 +23,8 @@ XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 NO_RESULTS = "No results match your search criteria."
 _DECIMAL = re.compile(r"-?\d+\.\d+")  # fullmatch: `$` accepts "\n"
 _XML_NAME = re.compile(r"[A-Za-z_][\w.-]*")
+JSON_TYPE = "application/json"
+XML_TYPE = "application/xml"
 
 
 def wants_json(accept: str | None) -> bool:
@@ -102,3 +106,22 @@ def xml_errors(messages: Iterable[str]) -> bytes:
     """Coupa's XML error document."""
     inner = "".join(f"<error>{escape(m)}</error>" for m in messages)
     return f"{XML_HEAD}<errors>{inner}</errors>".encode()
+
+
+def respond(request: web.Request, status: int, body: bytes, *, as_json: bool) -> web.Response:
+    """A body with Coupa's content type for the negotiated format."""
+    return web.Response(
+        status=status,
+        body=body,
+        content_type=JSON_TYPE if as_json else XML_TYPE,
+        charset="utf-8",
+    )
+
+
+def errors_response(
+    request: web.Request, status: int, messages: list[str], key: str = "error"
+) -> web.Response:
+    """Coupa's error shapes: `{"errors": {key: [...]}}` or `<errors><error>...</error></errors>`."""
+    if wants_json(request.headers.get("Accept")):
+        return respond(request, status, json_bytes({"errors": {key: messages}}), as_json=True)
+    return respond(request, status, xml_errors(messages), as_json=False)

@@ -65,8 +65,8 @@ def _spec(
     )
 
 
-# The rest of reference §4, a few records each (tests run per stream); see coupa_emulator.catalog
-# for their records. Sub-resources are filtered by `parent_key` from their URL.
+# The rest of reference §4, a few records each (tests run per stream); coupa_emulator.records_more
+# builds their records. Sub-resources are filtered by `parent_key` from their URL.
 _REC, _INT, _PAY = "core.inventory.receiving.read", "core.integration.read", "core.payables."
 MORE_RESOURCES: tuple[ResourceSpec, ...] = (
     _spec("purchase_order_changes", "core.purchase_order.read", "order-header-change"),
@@ -206,30 +206,6 @@ RESOURCES: dict[str, ResourceSpec] = {
         *MORE_RESOURCES,
     )
 }
-
-# Generation order: reference data first, so documents can point at it.
-GENERATION_ORDER: tuple[str, ...] = (
-    "currencies",
-    "uoms",
-    "payment_terms",
-    "account_types",
-    "departments",
-    "commodities",
-    "addresses",
-    "users",
-    "accounts",
-    "lookup_values",
-    "exchange_rates",
-    "suppliers",
-    "contracts",
-    "requisitions",
-    "purchase_orders",
-    "invoices",
-    "approvals",
-    "expense_reports",
-    "inventory_transactions",
-    *(spec.name for spec in MORE_RESOURCES),
-)
 
 # Invoice write scopes (reference §3.3 / §10.1): any one of the tuple suffices.
 INVOICE_WRITE_SCOPES: dict[str, tuple[str, ...]] = {

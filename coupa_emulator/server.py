@@ -1,8 +1,10 @@
 """The aiohttp application, the middleware that plays production, and an in-thread runner.
 
 The middleware applies, in order: latency, due mutations, fault rules, the rate limiter, a
-gateway's quota (with its rate-limit headers), then the handler; it also keeps the request
-log and counters the control API reports.
+gateway's quota (with its rate-limit headers), a tenant's own answers (coupa_emulator.tenant),
+then the handler; it also dates responses by the instance clock when that is offset, and
+keeps the request log and counters the control API reports. Control routes (/_emulator)
+bypass all of it.
 """
 
 from __future__ import annotations

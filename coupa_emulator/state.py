@@ -16,7 +16,7 @@ from coupa_emulator.query import Schema, build_schema
 from coupa_emulator.quota import Quotas
 from coupa_emulator.resources import RESOURCES
 from coupa_emulator.store import Store
-from coupa_emulator.timefmt import fmt, now_ts
+from coupa_emulator.timefmt import now_ts
 
 LOG_LIMIT = 200_000
 
@@ -114,10 +114,7 @@ class Emulator:
         spec = RESOURCES[mutation.resource]
         for _ in range(mutation.insert):
             rid = table.new_id(rng, mutation.ids_above)
-            record = self.store.generator.record(spec, rid, stamp, stamp)
-            if spec.timestamps:
-                record["updated-at"] = fmt(stamp)
-            table.put(record)
+            table.put(self.store.record(spec, rid, stamp, stamp))  # updated-at: now
 
     def record_request(self, entry: dict[str, Any]) -> None:
         """Count a served request and append it to the log."""

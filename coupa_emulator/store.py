@@ -18,13 +18,14 @@ from typing import Any
 
 import orjson
 
+from coupa_emulator.builders import build_record
 from coupa_emulator.generator import (
     WINDOW_START,
     Generator,
     Record,
     make_index,
 )
-from coupa_emulator.resources import GENERATION_ORDER, RESOURCES, ResourceSpec, count_for
+from coupa_emulator.resources import RESOURCES, ResourceSpec, count_for
 from coupa_emulator.timefmt import fmt, now_ts, parse_instant
 
 CACHE_BYTES = 128 * 1024**2  # serialized records kept, all tables together (~24,000 invoices)
@@ -112,9 +113,7 @@ class Table:
             return found
         record = self.overrides.get(rid)
         if record is None:
-            record = self.store.generator.record(
-                self.spec, rid, self.created[rid], self.updated[rid]
-            )
+            record = self.store.record(self.spec, rid, self.created[rid], self.updated[rid])
         # A tight copy: orjson's result keeps its growth buffer, about twice the payload.
         data = bytes(memoryview(orjson.dumps(record)))
         self.cache.put(key, data)
@@ -215,17 +214,20 @@ class Store:
         self.profile = profile
         self.rng = random.Random(f"{seed}:writes")
         self.cache = ByteCache()
-        resolved = {
-            name: (counts or {}).get(name, count_for(spec, scale))
+        # Each table's ids come from its own random generator, and references are picked only
+        # once every table has its ids (the Generator below), so the order does not matter.
+        self.tables: dict[str, Table] = {
+            name: Table(spec, self, (counts or {}).get(name, count_for(spec, scale)), seed)
             for name, spec in RESOURCES.items()
         }
-        self.tables: dict[str, Table] = {}
-        for name in GENERATION_ORDER:
-            self.tables[name] = Table(RESOURCES[name], self, resolved[name], seed)
         self.generator = Generator(
             seed, profile, {name: tuple(t.ids) for name, t in self.tables.items()}
         )
         self._samples: dict[str, list[Record]] = {}
+
+    def record(self, spec: ResourceSpec, rid: int, created: int, updated: int) -> Record:
+        """A freshly generated record of `spec` (what the table holds unless a write changed it)."""
+        return build_record(self.generator, spec, rid, created, updated)
 
     def table(self, name: str) -> Table:
         """The table of one resource."""
@@ -236,9 +238,7 @@ class Store:
         found = self._samples.get(name)
         if found is None:
             spec = RESOURCES[name]
-            found = [
-                self.generator.record(spec, 10**9 + k, WINDOW_START, WINDOW_START) for k in range(4)
-            ]
+            found = [self.record(spec, 10**9 + k, WINDOW_START, WINDOW_START) for k in range(4)]
             self._samples[name] = found
         return found
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from aiohttp import web
 
 from coupa_emulator.faults import FaultRule, fault_body
-from coupa_emulator.render import json_bytes, wants_json, xml_errors
+from coupa_emulator.render import errors_response
 from coupa_emulator.resources import RESOURCES, ResourceSpec
 from coupa_emulator.state import Emulator
 
@@ -32,15 +32,6 @@ def _pattern(path: str) -> re.Pattern[str]:
 
 def _matches(paths: Iterable[str], request_path: str) -> bool:
     return any(_pattern(p).fullmatch(request_path) for p in paths)
-
-
-def errors_response(request: web.Request, status: int, messages: list[str]) -> web.Response:
-    """Coupa's error shape in the negotiated format (as coupa_emulator.api answers errors)."""
-    if wants_json(request.headers.get("Accept")):
-        body, content_type = json_bytes({"errors": {"error": messages}}), "application/json"
-    else:
-        body, content_type = xml_errors(messages), "application/xml"
-    return web.Response(status=status, body=body, content_type=content_type, charset="utf-8")
 
 
 def answer(emu: Emulator, request: web.Request) -> web.Response | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import requests
 
-from coupa_emulator.catalog import CUSTOM_OBJECT_DEFINITIONS
+from coupa_emulator.records_more import CUSTOM_OBJECT_DEFINITIONS
 from coupa_emulator.resources import RESOURCES
 from tests.emulator.conftest import collection_path
 

@@ -1,9 +1,11 @@
 # ruff: noqa: RUF001 - the data deliberately holds non-ASCII text.
 """Records of the rest of reference §4: inventory, payables, integrations, groups, budgets, ...
 
-Like the main tables, each record is a pure function of (seed, resource, id, stamps): a
-builder reads the record's private random generator and the shared reference stubs. Shapes
+A few records each (they do not scale with `--scale`). Like the main collections
+(coupa_emulator.records_main), each record is a pure function of (seed, resource, id, stamps):
+a builder reads the record's private random generator and the shared reference stubs. Shapes
 follow Coupa's conventions (hyphenated keys, decimals as strings, user stubs, nulls present).
+coupa_emulator.builders lists these builders with the main ones.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from coupa_emulator.records_main import inventory_transactions
 from coupa_emulator.timefmt import fmt
 
 if TYPE_CHECKING:
+    from coupa_emulator.builders import Builder
     from coupa_emulator.generator import Generator, Record
 
-Builder = Callable[["Generator", "Record", random.Random, int, int], None]
 #: Custom object definitions the emulated tenant has (`/api/custom_objects/<id>/...`).
 CUSTOM_OBJECT_DEFINITIONS = (7, 9)
 _NAMES = ("Nord", "Süd", "東京", "Zoë's", "Ñandú", "Øst", "Main", "Reserve")
@@ -48,7 +51,7 @@ def _ref(gen: Generator, rng: random.Random, resource: str) -> Any:
 
 def _transaction(kind: str) -> Builder:
     def build(gen: Generator, rec: Record, rng: random.Random, created: int, updated: int) -> None:
-        gen._inventory_transactions(rec, rng, created, updated)
+        inventory_transactions(gen, rec, rng, created, updated)
         rec["type"] = kind
 
     return build
