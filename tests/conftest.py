@@ -65,7 +65,6 @@ INNER_LOOP: tuple[str, ...] = (
     "tests/target/test_target_upsert.py::test_editable_invoice_is_updated_in_place_without_duplicate_lines",
     "tests/target/test_target_faults.py::test_post_503_then_dropped_connection_creates_exactly_once",
     "tests/target/test_target_rejections.py::test_each_bad_record_is_rejected_with_coupa_messages_and_the_rest_written",
-    "tests/target/test_target_pool.py::test_lookups_are_batched_fifty_invoices_per_request",
     "tests/target/test_target_state.py::test_state_flows_as_soon_as_the_records_before_it_are_done",
     "tests/test_connection_check.py::test_tap_check_names_the_stream_and_the_scope_to_grant",
 )  # fmt: skip
@@ -78,6 +77,7 @@ ALSO_SLOW: tuple[str, ...] = (
     "tests/emulator/test_emu_memory.py::test_evicted_records_come_back_byte_for_byte",
     "tests/emulator/test_emu_scale_cli.py::test_cli_bad_values_are_one_line_errors",
     "tests/target/test_target_payload_properties.py::test_only_writable_fields_are_sent_each_reference_by_one_key",
+    "tests/target/test_target_payload_properties.py::test_lines_are_never_matched_twice",
 )
 
 
