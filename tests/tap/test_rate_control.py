@@ -28,6 +28,34 @@ def sync(config: dict[str, Any], catalog: dict[str, Any]) -> tuple[TapCoupa, lis
     return tap, ids
 
 
+def api_log(coupa, since: int) -> list[dict[str, Any]]:
+    """The emulator's own log of /api/ requests after entry `since`, in arrival order."""
+    log = [r for r in coupa.control.requests_log()[since:] if r["path"].startswith("/api/")]
+    return sorted(log, key=lambda r: r["arrived"])
+
+
+def paced_sync(
+    coupa: Any,
+    config: dict[str, Any],
+    invoices: int,
+    concurrency: int,
+    rate: float,
+    **knobs: Any,
+) -> tuple[TapCoupa, list[dict[str, Any]]]:
+    """Read `invoices` invoices from an emulator configured with `knobs`; exactly once each.
+
+    Returns the tap (its limiter's counters) and the emulator's log of this run's /api/ calls.
+    """
+    coupa.control.reset(counts={"invoices": invoices})
+    catalog = select(discover(config), ["invoices"])  # unpaced: the sampling is not the subject
+    config.update(max_concurrency=concurrency, max_requests_per_second=rate)
+    coupa.control.configure(**knobs)
+    before = len(coupa.control.requests_log())
+    tap, ids = sync(config, catalog)
+    assert sorted(ids) == coupa.control.record_ids("invoices")
+    return tap, api_log(coupa, before)
+
+
 def test_storm_without_retry_after_backs_off_and_loses_nothing(coupa, config, caplog):
     coupa.control.reset(counts={"invoices": 600})
     config.update(max_concurrency=6, max_requests_per_second=25)
@@ -52,14 +80,7 @@ def test_storm_without_retry_after_backs_off_and_loses_nothing(coupa, config, ca
 
 
 def test_retry_after_pauses_every_worker(coupa, config):
-    coupa.control.reset(counts={"invoices": 400})
-    config.update(max_concurrency=6, max_requests_per_second=25)
-    catalog = select(discover(config), ["invoices"])
-    coupa.control.configure(rate_limit=6, burst=2, retry_after=1)
-    before = len(coupa.control.requests_log())
-    tap, ids = sync(config, catalog)
-    assert sorted(ids) == coupa.control.record_ids("invoices")
-    log = [r for r in coupa.control.requests_log()[before:] if r["path"].startswith("/api/")]
+    tap, log = paced_sync(coupa, config, 400, 6, 25, rate_limit=6, burst=2, retry_after=1)
     throttled = [r["time"] for r in log if r["status"] == 429]
     assert throttled
     assert tap.coupa.limiter.counters().paused_seconds > 0
@@ -116,22 +137,10 @@ def test_retry_after_holds_other_callers(clock: FakeClock) -> None:
 
 
 # -- issue 14: the rate controller bounds itself ------------------------------------------------
-def api_log(coupa, since: int) -> list[dict[str, Any]]:
-    """The emulator's own log of /api/ requests after entry `since`, in arrival order."""
-    log = [r for r in coupa.control.requests_log()[since:] if r["path"].startswith("/api/")]
-    return sorted(log, key=lambda r: r["arrived"])
-
-
 def test_burst_scales_with_max_requests_per_second(coupa, config):
     """At 4 requests/s the run opens with a burst of 3, not Coupa's 20 (issue 14: 21 went out)."""
-    coupa.control.reset(counts={"invoices": 1000})
-    catalog = select(discover(config), ["invoices"])
-    config.update(max_concurrency=8, max_requests_per_second=4)
-    before = len(coupa.control.requests_log())
-    tap, ids = sync(config, catalog)
-    assert sorted(ids) == coupa.control.record_ids("invoices")
+    tap, log = paced_sync(coupa, config, 1000, 8, 4)
     assert tap.coupa.limiter.burst == 3
-    log = api_log(coupa, before)
     assert len(log) >= 20  # 20 pages: the unbounded burst of 20 would all land in one second
     first = log[0]["arrived"]
     # Counted by the server's clock: a property of the bucket (3 saved + 4 earned in 1 s).
@@ -219,14 +228,7 @@ def test_workers_resume_at_the_paced_rate_after_a_retry_after(coupa, config):
     Before: every pause ended with all 8 workers and 20 saved permits at once, a storm of 429s
     (the run failed on 8 straight 429s). Now each pause is followed by paced requests.
     """
-    coupa.control.reset(counts={"invoices": 1500})
-    config.update(max_concurrency=8, max_requests_per_second=25)
-    catalog = select(discover(config), ["invoices"])
-    coupa.control.configure(rate_limit=8, burst=2, retry_after=1)
-    before = len(coupa.control.requests_log())
-    tap, ids = sync(config, catalog)
-    assert sorted(ids) == coupa.control.record_ids("invoices")
-    log = api_log(coupa, before)
+    tap, log = paced_sync(coupa, config, 1500, 8, 25, rate_limit=8, burst=2, retry_after=1)
     throttled = [r["arrived"] for r in log if r["status"] == 429]
     pages = sum(r["status"] == 200 for r in log)
     assert throttled, "the server never throttled: the test proves nothing"
@@ -246,26 +248,15 @@ def test_workers_resume_at_the_paced_rate_after_a_retry_after(coupa, config):
 @pytest.mark.parametrize("style", ["ietf", "ietf-dict", "ietf-old", "x-ratelimit"])
 def test_rate_limit_headers_pace_the_run_before_any_429(coupa, config, style):
     """A gateway's quota of 10 requests a second, announced in headers: no 429 at all."""
-    coupa.control.reset(counts={"invoices": 1000})
-    config.update(max_concurrency=8, max_requests_per_second=25)
-    catalog = select(discover(config), ["invoices"])
-    coupa.control.configure(quota=10, quota_window=1, rate_limit_headers=style)
-    before = len(coupa.control.requests_log())
-    tap, ids = sync(config, catalog)
-    assert sorted(ids) == coupa.control.record_ids("invoices")
-    log = api_log(coupa, before)
+    tap, log = paced_sync(coupa, config, 1000, 8, 25, quota=10, quota_window=1,
+                          rate_limit_headers=style)  # fmt: skip
     assert len(log) > 20  # more than two windows' worth
     assert [r for r in log if r["status"] == 429] == []
     assert tap.coupa.limiter.counters().quota_waits > 0
 
 
 def test_without_rate_limit_headers_the_quota_is_survived_through_429s(coupa, config):
-    coupa.control.reset(counts={"invoices": 1000})
-    config.update(max_concurrency=8, max_requests_per_second=25)
-    catalog = select(discover(config), ["invoices"])
-    coupa.control.configure(quota=10, quota_window=1, rate_limit_headers="none")
-    before = len(coupa.control.requests_log())
-    tap, ids = sync(config, catalog)
-    assert sorted(ids) == coupa.control.record_ids("invoices")
-    assert any(r["status"] == 429 for r in api_log(coupa, before))
+    tap, log = paced_sync(coupa, config, 1000, 8, 25, quota=10, quota_window=1,
+                          rate_limit_headers="none")  # fmt: skip
+    assert any(r["status"] == 429 for r in log)
     assert tap.coupa.limiter.counters().quota_waits == 0
