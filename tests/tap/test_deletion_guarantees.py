@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -154,15 +155,35 @@ def stop_after_backfill_state(
     pytest.fail("no STATE with open backfill ranges within the time bound")
 
 
-@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
-def test_a_run_killed_mid_backfill_keeps_every_id_it_emitted(coupa, config, tmp_path, signum):
-    coupa.control.reset(counts={STREAM: 60})
-    config.update(detect_deletes=[STREAM], max_concurrency=2)
-    catalog = select(discover(config), [STREAM])
-    baseline = run_tap(config, catalog=catalog)
-    coupa.control.add_mutation(after_requests=0, resource=STREAM, insert=3000)
-    coupa.control.configure(latency_ms=20)  # the backfill takes long enough to be stopped
+@dataclass(frozen=True)
+class Stopped:
+    """What a tap-coupa run stopped mid-backfill left: its exit code, last STATE and ids."""
 
+    returncode: int
+    last_state: dict[str, Any]
+    #: Ids of `stream` emitted before that last STATE, and those of them the baseline lacked.
+    emitted: list[int]
+    new: list[int]
+
+
+def stop_mid_backfill(
+    coupa: Any,
+    config: dict[str, Any],
+    catalog: dict[str, Any],
+    baseline: Any,
+    tmp_path: Path,
+    signum: int,
+    *,
+    stream: str = STREAM,
+    resource: str = STREAM,
+) -> Stopped:
+    """Insert 3,000 records, run tap-coupa from `baseline`'s STATE and stop it mid-backfill.
+
+    The new records are ones the baseline's id set does not hold: only this run's STATE can
+    keep them.
+    """
+    coupa.control.add_mutation(after_requests=0, resource=resource, insert=3000)
+    coupa.control.configure(latency_ms=20)  # the read takes long enough to be stopped
     (tmp_path / "config.json").write_text(json.dumps(config))
     (tmp_path / "catalog.json").write_text(json.dumps(catalog))
     (tmp_path / "state.json").write_text(json.dumps(baseline.final_state))
@@ -172,22 +193,34 @@ def test_a_run_killed_mid_backfill_keeps_every_id_it_emitted(coupa, config, tmp_
         [exe, *args], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
     )
     try:
-        killed = stop_after_backfill_state(proc, signum)
+        killed = stop_after_backfill_state(proc, signum, stream)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=30)
-    assert proc.returncode != 0
     coupa.control.configure(latency_ms=0)
     last = next(m["value"] for m in reversed(killed) if m["type"] == "STATE")
     index = max(i for i, m in enumerate(killed) if m["type"] == "STATE")
     emitted = [
-        m["record"]["id"] for m in killed[:index] if m["type"] == "RECORD" and m["stream"] == STREAM
+        m["record"]["id"] for m in killed[:index] if m["type"] == "RECORD" and m["stream"] == stream
     ]
-    new = sorted(set(emitted) - set(stored_ids(baseline.final_state)))
+    new = sorted(set(emitted) - set(stored_ids(baseline.final_state, stream)))
     assert len(new) > 300, "the killed run emitted too little to prove anything"
+    assert proc.returncode is not None
+    return Stopped(proc.returncode, last, emitted, new)
 
-    resumed = run_tap(config, catalog=catalog, state=last)
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
+def test_a_run_killed_mid_backfill_keeps_every_id_it_emitted(coupa, config, tmp_path, signum):
+    coupa.control.reset(counts={STREAM: 60})
+    config.update(detect_deletes=[STREAM], max_concurrency=2)
+    catalog = select(discover(config), [STREAM])
+    baseline = run_tap(config, catalog=catalog)
+    stopped = stop_mid_backfill(coupa, config, catalog, baseline, tmp_path, signum)
+    assert stopped.returncode != 0
+    new = stopped.new
+
+    resumed = run_tap(config, catalog=catalog, state=stopped.last_state)
     assert not set(new) & set(resumed.ids(STREAM)), "the resumed run read them again"
     held = set(stored_ids(resumed.final_state))
     assert set(new) <= held, f"{len(set(new) - held)} emitted ids dropped out of the stored set"
@@ -276,38 +309,16 @@ def test_a_full_table_extra_stream_killed_mid_read_keeps_every_id_it_emitted(
     catalog = select(discover(config), ["audits"])
     baseline = run_tap(config, catalog=catalog)
     assert sorted(stored_ids(baseline.final_state, "audits")) == audit_ids(coupa)
-    # New records the baseline's id set does not hold: only this run's STATE can keep them.
-    coupa.control.add_mutation(after_requests=0, resource="custom_object_instances", insert=3000)
-    coupa.control.configure(latency_ms=20)  # the read takes long enough to be stopped
-
-    (tmp_path / "config.json").write_text(json.dumps(config))
-    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
-    (tmp_path / "state.json").write_text(json.dumps(baseline.final_state))
-    exe = str(Path(sys.executable).parent / "tap-coupa")
-    args = ["--config", "config.json", "--catalog", "catalog.json", "--state", "state.json"]
-    proc = subprocess.Popen(  # noqa: S603 - our own console script
-        [exe, *args], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-    )
-    try:
-        killed = stop_after_backfill_state(proc, signum, "audits")
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
-    assert proc.returncode == (4 if signum == signal.SIGTERM else -signal.SIGKILL)
-    coupa.control.configure(latency_ms=0)
+    stopped = stop_mid_backfill(
+        coupa, config, catalog, baseline, tmp_path, signum,
+        stream="audits", resource="custom_object_instances",
+    )  # fmt: skip
+    assert stopped.returncode == (4 if signum == signal.SIGTERM else -signal.SIGKILL)
     truth = audit_ids(coupa)
     # STATE was emitted during the full-table read, with keyset cursors by id.
-    last = next(m["value"] for m in reversed(killed) if m["type"] == "STATE")
+    last = stopped.last_state
     assert last["bookmarks"]["audits"]["backfill"]["ranges"]
-    index = max(i for i, m in enumerate(killed) if m["type"] == "STATE")
-    emitted = [
-        m["record"]["id"]
-        for m in killed[:index]
-        if m["type"] == "RECORD" and m["stream"] == "audits"
-    ]
-    new = sorted(set(emitted) - set(stored_ids(baseline.final_state, "audits")))
-    assert len(new) > 300, "the killed run emitted too little to prove anything"
+    emitted, new = stopped.emitted, stopped.new
 
     resumed = run_tap(config, catalog=catalog, state=last)
     again = resumed.ids("audits")

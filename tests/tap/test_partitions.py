@@ -154,7 +154,7 @@ def test_a_failing_range_stops_the_run_and_its_workers(coupa, config):
     )
     with pytest.raises(CoupaError):
         run_tap(config, catalog=catalog)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # bounded; threads stop within a page on an idle machine
     while time.monotonic() < deadline and any(
         t.name.startswith("invoices-range") and t.is_alive() for t in threading.enumerate()
     ):
@@ -163,12 +163,8 @@ def test_a_failing_range_stops_the_run_and_its_workers(coupa, config):
 
 
 def test_discovery_samples_streams_concurrently(coupa, config):
-    coupa.control.configure(latency_ms=150)
-    started = time.monotonic()
+    coupa.control.configure(latency_ms=150)  # each sample is on the wire long enough to overlap
     catalog = discover(config)
-    elapsed = time.monotonic() - started
     assert len(catalog["streams"]) == len(STREAMS)
+    # Counted by the emulator, not by a stopwatch: one after another, never more than one.
     assert coupa.control.stats()["max_in_flight"] >= 4
-    # Each top-level stream is sampled once: one after another they would take n x 150 ms.
-    sampled = [cls for cls in STREAMS if getattr(cls, "parent_stream_type", None) is None]
-    assert elapsed < min(len(sampled) * 0.15 / 2, 5.0)

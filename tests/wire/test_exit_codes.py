@@ -63,7 +63,11 @@ def test_interrupted_tap_exits_4_says_what_it_did_and_resumes(coupa, tmp_path, s
     config = tap_config(coupa.base_url)
     catalog = select(discover(config), ["invoices"])
     (tmp_path / "catalog.json").write_text(json.dumps(catalog))
-    coupa.control.configure(latency_ms=150)  # about 30 pages: several seconds of work
+    # After six quick answers every page is held 2 s: the signal lands mid-run however slowly
+    # this machine starts the process (a fixed latency let a loaded run finish first).
+    coupa.control.add_faults(
+        [{"kind": "slow", "path": "/api/invoices", "after": 6, "times": 1000, "delay_s": 2}]
+    )
     before = coupa.control.stats()["api_requests"]
     proc, out, err = _start("tap-coupa", ["--catalog", str(tmp_path / "catalog.json")], config,
                             tmp_path)  # fmt: skip
@@ -89,7 +93,7 @@ def test_interrupted_tap_exits_4_says_what_it_did_and_resumes(coupa, tmp_path, s
     assert 0 < len(first) < 1500
 
     # Resume from the last STATE: the two runs together hold every invoice.
-    coupa.control.configure(latency_ms=0)
+    coupa.control.clear_faults()
     (tmp_path / "state.json").write_text(json.dumps(messages[-1]["value"]))
     resumed = run_plugin(
         "tap-coupa",

