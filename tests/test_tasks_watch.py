@@ -1,4 +1,4 @@
-"""tasks.py output: the demo's live lines and the loader wait, and wrapped paragraphs."""
+"""The task runner's output: the demo's live lines and the loader wait, and wrapped paragraphs."""
 
 # ruff: noqa: S603 - runs this interpreter on a fixed script
 
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-import tasks
+from devtasks.console import paragraph
+from devtasks.meltano import watch
 
 #: What a `meltano run` log holds, in order: discovery's own tap process ends first.
 MELTANO_LOG = [
@@ -30,7 +31,7 @@ def test_the_loader_wait_is_said_once_after_the_syncs_summary(
     log = tmp_path / "meltano-run.log"
     script = "import sys\nopen(sys.argv[1], 'w').write(sys.argv[2])\n"
     writer = subprocess.Popen([sys.executable, "-c", script, str(log), "\n".join(MELTANO_LOG)])
-    assert tasks.watch(writer, log) == 0
+    assert watch(writer, log) == 0
     printed = capsys.readouterr().out.splitlines()
     waits = [n for n, line in enumerate(printed) if "target-duckdb is writing" in line]
     summary = next(n for n, line in enumerate(printed) if "tap-coupa run summary" in line)
@@ -47,6 +48,6 @@ def test_paragraphs_never_split_a_path_or_a_command_name(monkeypatch: pytest.Mon
         "output/logs/multi-tenant.log) and the tenants before and after it loaded their own "
         "instance's records into examples/multi-tenant/output/coupa_<tenant>/."
     )
-    words = tasks.paragraph(text).split()
+    words = paragraph(text).split()
     assert "output/logs/multi-tenant.log)" in words
     assert "examples/multi-tenant/output/coupa_<tenant>/." in words

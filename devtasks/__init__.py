@@ -1,0 +1,12 @@
+"""The task modules behind `python3 tasks.py ...` (tasks.py is only the bootstrap).
+
+Standard library only, so that every task runs with a bare Python 3.11+ before `.venv` exists:
+
+- `cli`: the command line, one subcommand per task;
+- `paths`, `console`: where things are; progress lines, wrapped paragraphs, subprocesses;
+- `venv`: `.venv` and constraints.txt (`setup`, `freeze`);
+- `emulator`: the Coupa emulator subprocess (via `coupa_emulator.launch`) and its control API;
+- `meltano`, `warehouse`, `marts`, `demo`: the demo pipeline, its DuckDB file and dbt marts;
+- `hub`: the Meltano Hub definitions; `orchestrator`: the multi-tenant Dagster example;
+- `testing`: the suite CI runs (`test`, `test --fast`).
+"""
