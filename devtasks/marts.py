@@ -10,38 +10,8 @@ from typing import Any
 from devtasks.console import paragraph, say
 from devtasks.meltano import TRANSFORMER, meltano, meltano_env
 from devtasks.paths import LOGS
-from devtasks.warehouse import QUERY_NOTES, loader_json
+from devtasks.warehouse import QUERY_NOTES, loader_query
 
-#: What the demo prints about the marts (transform/, docs/analytics.md), read in the loader's venv.
-MARTS_SCRIPT = """
-import json, sys
-import duckdb
-con = duckdb.connect(sys.argv[1], read_only=True)
-names = {r[0] for r in con.execute(
-    "select table_name from information_schema.tables where table_schema = 'analytics'"
-).fetchall()}
-out = {}
-if {"fct_spend", "dim_suppliers", "fct_procure_to_pay"} <= names:
-    out["spend_rows"], out["spend_total"], out["currency"] = con.execute(
-        "select count(*), cast(coalesce(sum(amount_reporting), 0) as varchar), "
-        "coalesce(max(reporting_currency_code), '') from analytics.fct_spend"
-    ).fetchone()
-    out["top"] = [list(map(str, row)) for row in con.execute(
-        "select coalesce(s.supplier_name, cast(f.supplier_id as varchar)), "
-        "cast(sum(f.amount_reporting) as decimal(38, 2)), count(distinct f.invoice_id) "
-        "from analytics.fct_spend f left join analytics.dim_suppliers s using (supplier_id) "
-        "where f.invoice_status not in ('voided', 'abandoned') "
-        "group by 1 order by sum(f.amount_reporting) desc nulls last limit 5"
-    ).fetchall()]
-    out["p2p_median"], out["p2p_lines"] = con.execute(
-        "select median(days_procure_to_pay), count(days_procure_to_pay) "
-        "from analytics.fct_procure_to_pay"
-    ).fetchone()
-if "fct_open_payables" in names:
-    query = "select count(*) from analytics.fct_open_payables"
-    out["open_payables"] = con.execute(query).fetchone()[0]
-print(json.dumps(out, default=str))
-"""
 DBT_DONE = re.compile(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+)")
 
 
@@ -49,7 +19,7 @@ def mart_summary(db: Path) -> dict[str, Any]:
     """Spend rows and total, the top suppliers and the median procure-to-pay days ({} before)."""
     if not db.exists():
         return {}
-    summary: dict[str, Any] = loader_json(MARTS_SCRIPT, db, "the marts in")
+    summary: dict[str, Any] = loader_query("marts", db, "the marts in")
     return summary
 
 
