@@ -16,8 +16,11 @@ Every task first makes sure `.venv` exists and holds the project with the pins f
 in the `devtasks` package, one module each; this file checks the Python and dispatches.
 """
 
+# ruff: noqa: E402 - the package is imported after the Python check and the sys.path line
+
 from __future__ import annotations
 
+import os
 import sys
 
 if sys.version_info < (3, 11):  # noqa: UP036 - run by any python3, before the package imports
@@ -27,6 +30,10 @@ if sys.version_info < (3, 11):  # noqa: UP036 - run by any python3, before the p
         file=sys.stderr,
     )
     sys.exit(2)
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:  # `python3 -P tasks.py` / PYTHONSAFEPATH: the package is beside us
+    sys.path.insert(0, _HERE)
 
 # The names tests import from `tasks` (tests/loaded.py, tests/test_*.py), re-exported.
 from devtasks.cli import main
