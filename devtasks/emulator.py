@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from coupa_emulator.launch import EmulatorProcess, EmulatorStartError
+from coupa_emulator.launch import START_TIMEOUT_S, EmulatorProcess, EmulatorStartError
 from devtasks.console import TaskError, bin_path, paragraph, tail
 from devtasks.paths import ROOT, VENV
 
@@ -14,7 +14,6 @@ from devtasks.paths import ROOT, VENV
 #: environment of the Meltano process; never printed.
 DEMO_CLIENT_ID = "demo"
 DEMO_CLIENT_SECRET = "demo-secret"  # noqa: S105 - the local emulator's published demo client
-EMULATOR_START_TIMEOUT_S = 90.0
 
 
 class Emulator:
@@ -29,7 +28,7 @@ class Emulator:
         self.base_url = ""
         self._process: EmulatorProcess | None = None
 
-    def start(self, timeout: float = EMULATOR_START_TIMEOUT_S) -> str:
+    def start(self, timeout: float = START_TIMEOUT_S) -> str:
         """Start the emulator and wait for its "listening on http://..." line."""
         executable = bin_path(VENV, "coupa-emulator")
         if not executable.exists():
