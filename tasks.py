@@ -35,7 +35,8 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:  # `python3 -P tasks.py` / PYTHONSAFEPATH: the package is beside us
     sys.path.insert(0, _HERE)
 
-# The names tests import from `tasks` (tests/loaded.py, tests/test_*.py), re-exported.
+# The names tests import from `tasks` (tests/loaded.py, tests/test_*.py), re-exported;
+# `tasks.sys` too (tests/test_meltano_demo.py runs `tasks.sys.executable`).
 from devtasks.cli import main
 from devtasks.console import bin_path, paragraph, tail
 from devtasks.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, emulator_changes
@@ -55,10 +56,18 @@ from devtasks.orchestrator import (
     tenant_output,
     tenant_secret,
 )
-from devtasks.paths import ROOT, STAMP, VENV
-from devtasks.warehouse import SCHEMA, loader_json, loader_python, max_id, table_counts
+from devtasks.paths import CONSTRAINTS, ROOT, STAMP, VENV
+from devtasks.warehouse import (
+    SCHEMA,
+    SQL_MAX_ROWS,
+    loader_json,
+    loader_python,
+    max_id,
+    table_counts,
+)
 
 __all__ = [
+    "CONSTRAINTS",
     "DEMO_CLIENT_ID",
     "DEMO_CLIENT_SECRET",
     "HUB_DIR",
@@ -68,6 +77,7 @@ __all__ = [
     "ORCHESTRATOR_VENV",
     "ROOT",
     "SCHEMA",
+    "SQL_MAX_ROWS",
     "STAMP",
     "TENANTS",
     "TENANT_SCOPES",
