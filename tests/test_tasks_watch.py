@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import tasks
 from devtasks.console import paragraph
 from devtasks.meltano import watch
 
@@ -51,3 +53,20 @@ def test_paragraphs_never_split_a_path_or_a_command_name(monkeypatch: pytest.Mon
     words = paragraph(text).split()
     assert "output/logs/multi-tenant.log)" in words
     assert "examples/multi-tenant/output/coupa_<tenant>/." in words
+
+
+def test_every_name_tests_and_benchmarks_use_from_tasks_exists() -> None:
+    """tasks.py is a bootstrap that re-exports what tests use from the devtasks package.
+
+    A name used as `tasks.NAME` that it no longer re-exports would fail only in a slow test.
+    """
+    root = Path(tasks.ROOT)
+    used = {
+        name
+        for folder in ("tests", "benchmarks")
+        for path in (root / folder).rglob("*.py")
+        if re.search(r"^import tasks$", path.read_text(encoding="utf-8"), re.MULTILINE)
+        for name in re.findall(r"\btasks\.([A-Za-z_]\w*)", path.read_text(encoding="utf-8"))
+    } - {"py"}
+    assert used, "tests import names from tasks"
+    assert sorted(name for name in used if not hasattr(tasks, name)) == []
