@@ -58,7 +58,7 @@ def test_paragraphs_never_split_a_path_or_a_command_name(monkeypatch: pytest.Mon
 def test_every_name_tests_and_benchmarks_use_from_tasks_exists() -> None:
     """tasks.py is a bootstrap that re-exports what tests use from the devtasks package.
 
-    A name used as `tasks.NAME` that it no longer re-exports would fail only in a slow test.
+    A name used as `tasks.<name>` that it no longer re-exports would fail only in a slow test.
     """
     root = Path(tasks.ROOT)
     used = {
