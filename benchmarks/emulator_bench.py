@@ -12,24 +12,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
-import sys
 import threading
 import time
 
 import orjson
 import requests
 
-
-def _start(scale: int) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "coupa_emulator", "--port", "0", "--scale", str(scale),
-         "--settle-seconds", "0"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    return proc, line.rsplit(" ", 1)[1]
+from coupa_emulator.launch import launch, module_command
 
 
 def _token(base: str) -> str:
@@ -120,7 +109,11 @@ def main() -> None:
     parser.add_argument("--no-parse", action="store_true", help="do not JSON-decode pages")
     args = parser.parse_args()
 
-    proc, base = _start(args.scale)
+    emulator = launch(
+        ["--port", "0", "--scale", str(args.scale), "--settle-seconds", "0"],
+        command=module_command(),
+    )
+    base = emulator.base_url
     try:
         token = _token(base)
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
@@ -140,8 +133,7 @@ def main() -> None:
         _show(f"warm: {args.seconds:.0f} s of full pages from the serialized-record cache",
               _phase(base, headers, args.threads, args.seconds, parse, bounds))  # fmt: skip
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        emulator.stop()
 
 
 if __name__ == "__main__":

@@ -19,29 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from coupa_emulator.launch import console_script, launch
+
 BIN = Path(sys.executable).parent
-
-
-def start_emulator(invoices: int, latency_ms: int) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [
-            str(BIN / "coupa-emulator"),
-            "--port",
-            "0",
-            "--scale",
-            str(invoices),
-            "--settle-seconds",
-            "0",
-            "--latency-ms",
-            str(latency_ms),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    return proc, line.strip().split()[-1]
 
 
 MEASURE = (
@@ -91,7 +71,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    proc, base_url = start_emulator(args.invoices, args.latency_ms)
+    emulator = launch(
+        ["--port", "0", "--scale", str(args.invoices), "--settle-seconds", "0",
+         "--latency-ms", str(args.latency_ms)],
+        command=console_script(),
+    )  # fmt: skip
+    base_url = emulator.base_url
     try:
         work = Path(tempfile.mkdtemp())
         config = {
@@ -132,8 +117,7 @@ def main() -> None:
             for name, argv in variants.items():
                 results[name].append(timed(argv, env={**os.environ, "LOGLEVEL": "WARNING"}))
     finally:
-        proc.terminate()
-        proc.wait()
+        emulator.stop()
 
     n = args.invoices
     print(f"{n} invoices, latency {args.latency_ms} ms, {args.rounds} rounds (median)")

@@ -50,6 +50,7 @@ import orjson
 import requests
 
 from coupa_emulator.control import EmulatorControl
+from coupa_emulator.launch import EmulatorStartError, launch
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -126,18 +127,16 @@ class Emulator:
 
     def __init__(self, invoices: int, latency_ms: float, rate: float, burst: int) -> None:
         self.knobs = {"latency_ms": latency_ms, "rate_limit": rate, "burst": burst}
-        self.proc = subprocess.Popen(
-            [str(BIN / "coupa-emulator"), "--host", "127.0.0.1", "--port", "0",
-             "--scale", str(invoices), "--settle-seconds", "0", "--latency-ms", str(latency_ms),
-             "--rate-limit", str(rate), "--burst", str(burst)],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )  # fmt: skip
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline().strip()
-        if "listening on" not in line:
-            self.stop()
-            raise SystemExit(f"the emulator did not start: {line!r}")
-        self.base = line.rsplit(" ", 1)[1]
+        try:
+            self.proc = launch(
+                ["--host", "127.0.0.1", "--port", "0", "--scale", str(invoices),
+                 "--settle-seconds", "0", "--latency-ms", str(latency_ms),
+                 "--rate-limit", str(rate), "--burst", str(burst)],
+                command=[str(BIN / "coupa-emulator")], timeout=600,
+            )  # fmt: skip
+        except EmulatorStartError as exc:
+            raise SystemExit(f"the emulator did not start: {exc}") from exc
+        self.base = self.proc.base_url
         self.control = EmulatorControl(self.base, timeout=600)
 
     def status(self, key: str) -> float:
@@ -162,12 +161,7 @@ class Emulator:
         return int(stats["api_requests"]), int(stats["status_counts"].get("429", 0))
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
+        self.proc.stop()
 
 
 # ---- record sets -----------------------------------------------------------------------------

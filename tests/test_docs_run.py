@@ -538,9 +538,13 @@ def test_documented_block_runs(block: Block, project: DocProject) -> None:
     project.compare(block, output, compared)
 
 
-#: Where the messages quoted in the docs come from: our packages, tasks.py, and the tools around.
+#: Where the messages quoted in the docs come from: our packages, the task runner (tasks.py and
+#: its devtasks package), and the tools around.
 MESSAGE_SOURCES = [
-    *(ROOT / name for name in ("coupa_api", "tap_coupa", "target_coupa", "coupa_emulator")),
+    *(
+        ROOT / name
+        for name in ("coupa_api", "tap_coupa", "target_coupa", "coupa_emulator", "devtasks")
+    ),
     ROOT / "tasks.py",
     *(
         tasks.VENV / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"

@@ -1,9 +1,10 @@
-"""tasks.py output: the demo's live lines and the loader wait, and wrapped paragraphs."""
+"""The task runner's output: the demo's live lines and the loader wait, and wrapped paragraphs."""
 
 # ruff: noqa: S603 - runs this interpreter on a fixed script
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,8 @@ from pathlib import Path
 import pytest
 
 import tasks
+from devtasks.console import paragraph
+from devtasks.meltano import watch
 
 #: What a `meltano run` log holds, in order: discovery's own tap process ends first.
 MELTANO_LOG = [
@@ -30,7 +33,7 @@ def test_the_loader_wait_is_said_once_after_the_syncs_summary(
     log = tmp_path / "meltano-run.log"
     script = "import sys\nopen(sys.argv[1], 'w').write(sys.argv[2])\n"
     writer = subprocess.Popen([sys.executable, "-c", script, str(log), "\n".join(MELTANO_LOG)])
-    assert tasks.watch(writer, log) == 0
+    assert watch(writer, log) == 0
     printed = capsys.readouterr().out.splitlines()
     waits = [n for n, line in enumerate(printed) if "target-duckdb is writing" in line]
     summary = next(n for n, line in enumerate(printed) if "tap-coupa run summary" in line)
@@ -47,6 +50,23 @@ def test_paragraphs_never_split_a_path_or_a_command_name(monkeypatch: pytest.Mon
         "output/logs/multi-tenant.log) and the tenants before and after it loaded their own "
         "instance's records into examples/multi-tenant/output/coupa_<tenant>/."
     )
-    words = tasks.paragraph(text).split()
+    words = paragraph(text).split()
     assert "output/logs/multi-tenant.log)" in words
     assert "examples/multi-tenant/output/coupa_<tenant>/." in words
+
+
+def test_every_name_tests_and_benchmarks_use_from_tasks_exists() -> None:
+    """tasks.py is a bootstrap that re-exports what tests use from the devtasks package.
+
+    A name used as `tasks.<name>` that it no longer re-exports would fail only in a slow test.
+    """
+    root = Path(tasks.ROOT)
+    used = {
+        name
+        for folder in ("tests", "benchmarks")
+        for path in (root / folder).rglob("*.py")
+        if re.search(r"^import tasks$", path.read_text(encoding="utf-8"), re.MULTILINE)
+        for name in re.findall(r"\btasks\.([A-Za-z_]\w*)", path.read_text(encoding="utf-8"))
+    } - {"py"}
+    assert used, "tests import names from tasks"
+    assert sorted(name for name in used if not hasattr(tasks, name)) == []
