@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Generator, Iterable, Iterator
+import logging
+from collections.abc import Callable, Generator, Iterable, Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from singer_sdk import RESTStream
+import requests
+from singer_sdk import RESTStream, metrics
 from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage
@@ -141,6 +143,37 @@ class CoupaStream(RESTStream[KeysetToken]):
             concurrency=self.max_concurrency,
         )
 
+    def _request_metric(
+        self, context: Context | None
+    ) -> Callable[[requests.Response], None] | None:
+        """singer-sdk's per-request `http_request_duration` METRIC, as its request path logs it.
+
+        Only at DEBUG, where tap_coupa.progress lets it through (none is built otherwise).
+        """
+        if not self.logger.isEnabledFor(logging.DEBUG):
+            return None
+        tags: dict[str, Any] = {metrics.Tag.STREAM: self.name, metrics.Tag.ENDPOINT: self.path}
+        if context:
+            tags[metrics.Tag.CONTEXT] = context
+
+        def log(response: requests.Response) -> None:
+            status = response.status_code
+            point = metrics.Point(
+                "timer",
+                metric=metrics.Metric.HTTP_REQUEST_DURATION,
+                value=response.elapsed.total_seconds(),
+                tags={
+                    **tags,
+                    metrics.Tag.HTTP_STATUS_CODE: status,
+                    metrics.Tag.STATUS: (
+                        metrics.Status.SUCCEEDED if status < 400 else metrics.Status.FAILED
+                    ),
+                },
+            )
+            metrics.log(self.metrics_logger, point=point)
+
+        return log
+
     def _retried(self) -> None:
         self.coupa.limiter.note_retry()
         self.stats.add(retries=1)
@@ -209,6 +242,7 @@ class CoupaStream(RESTStream[KeysetToken]):
             logger=self.logger,
             trim=self.trim,
             on_retry=self._retried,
+            on_response=self._request_metric(context),
         )
         feed = self.line_feed
         for records in reader.pages(self.get_context_state(context), self.checkpoint):

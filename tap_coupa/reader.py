@@ -111,6 +111,7 @@ class Reader:
         logger: logging.Logger,
         trim: Trim | None = None,
         on_retry: Callable[[], None] | None = None,
+        on_response: Callable[[requests.Response], None] | None = None,
     ) -> None:
         self.spec = spec
         self.client = client
@@ -119,6 +120,7 @@ class Reader:
         self.trim = trim or Trim()
         #: The bookmark cap of this read (set before the first page is yielded).
         self.signpost: str | None = None
+        self._on_response = on_response
         self._get = with_retries(self._attempt, client.policy, logger, on_retry=on_retry)
 
     # -- one page -----------------------------------------------------------------------------
@@ -138,6 +140,8 @@ class Reader:
 
     def _observe(self, response: requests.Response) -> None:
         self.stats.add(requests=1, throttled=int(response.status_code == 429))
+        if self._on_response is not None:
+            self._on_response(response)
 
     def _attempt(self, params: Mapping[str, Any]) -> tuple[list[Record], requests.Response]:
         """One attempt; a 2xx that is not an array is retried (tap_coupa.pages)."""
