@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 
 __all__ = ["REPLICATION_KEY", "CoupaStream", "IncrementalCoupaStream", "KeysetToken"]
 
+#: A first page and its response.
+FirstPage = tuple[list[dict[str, Any]], requests.Response]
+
 #: Workers per stream when `max_concurrency` is not set: at ~150 ms a page and Coupa's 25
 #: requests/s, about 4 requests in flight fill the budget; more hide slower pages.
 DEFAULT_CONCURRENCY = 8
@@ -80,6 +83,8 @@ class CoupaStream(RESTStream[KeysetToken]):
             registry[self.name] = self.stats
         #: Whether Coupa refused this stream's `fields=` (shared by its reads).
         self.trim = Trim()
+        #: The first page (or what requesting it raised), read early (`read_first_page`).
+        self._first_page: tuple[ReadSpec, FirstPage | Exception] | None = None
 
     # -- where and how ------------------------------------------------------------------------
     @property
@@ -190,7 +195,7 @@ class CoupaStream(RESTStream[KeysetToken]):
         """
         check = getattr(self.coupa_tap, "check_tenant", None)
         if check is not None:
-            check()
+            check(first=self if context is None else None)
         return None
 
     @override
@@ -233,10 +238,9 @@ class CoupaStream(RESTStream[KeysetToken]):
             gc.unfreeze()
             flush_writer(self.coupa_tap.message_writer)  # what was written, even if it failed
 
-    def _read(self, context: Context | None) -> Iterator[dict[str, Any]]:
-        """The reader's pages, each followed by its lines (once the SDK wrote its records)."""
-        reader = Reader(
-            self.read_spec(context),
+    def _reader(self, spec: ReadSpec, context: Context | None) -> Reader:
+        return Reader(
+            spec,
             self.coupa,
             stats=self.stats,
             logger=self.logger,
@@ -244,8 +248,41 @@ class CoupaStream(RESTStream[KeysetToken]):
             on_retry=self._retried,
             on_response=self._request_metric(context),
         )
+
+    def read_first_page(self) -> None:
+        """Request the first page now, while the run's tenant check runs (tap_coupa.tenant).
+
+        The read starts with that page instead of requesting it after the check: one round
+        trip fewer before the first record, the same requests. What the request raised is
+        raised when the read starts, where it would have been. Nothing is read early when the
+        read will not start with a first page (it resumes saved ranges, or is a child's).
+        """
+        if self.parent_stream_type is not None or self.fed_by_parent_page:
+            return
+        spec = self.read_spec(None)
+        reader = self._reader(spec, None)
+        if reader.resumes(self.get_context_state(None)):
+            return
+        try:
+            self._first_page = (spec, reader.fetch(KeysetToken()))
+        except Exception as exc:
+            self._first_page = (spec, exc)
+
+    def _read(self, context: Context | None) -> Iterator[dict[str, Any]]:
+        """The reader's pages, each followed by its lines (once the SDK wrote its records)."""
+        spec = self.read_spec(context)
+        reader = self._reader(spec, context)
+        first = None
+        if self._first_page is not None:
+            read_for, page = self._first_page
+            self._first_page = None
+            if context is None and read_for == spec:
+                if isinstance(page, Exception):
+                    raise page
+                first = page
         feed = self.line_feed
-        for records in reader.pages(self.get_context_state(context), self.checkpoint):
+        state = self.get_context_state(context)
+        for records in reader.pages(state, self.checkpoint, first):
             if reader.signpost is not None:
                 feed.signpost = reader.signpost
             yield from records

@@ -165,19 +165,32 @@ class Reader:
         return rows, response
 
     # -- the read -----------------------------------------------------------------------------
+    @property
+    def query(self) -> str:
+        """The fingerprint saved cursors belong to (checkpoints.fingerprint)."""
+        return checkpoints.fingerprint(self.spec.window.get(WINDOW_KEY), self.spec.filters)
+
+    def resumes(self, state: Mapping[str, Any]) -> bool:
+        """Whether `state` holds open ranges this read continues (no first page then)."""
+        return self.spec.resumable and checkpoints.resume_entry(state, self.query) is not None
+
     def pages(
-        self, state: dict[str, Any], checkpoint: Callable[[], None]
+        self,
+        state: dict[str, Any],
+        checkpoint: Callable[[], None],
+        first_page: tuple[list[Record], requests.Response] | None = None,
     ) -> Iterator[list[Record]]:
         """First page, then the rest in concurrent id ranges; resumes saved ranges.
 
         `state` is the stream's state dict: the `backfill` entry and the signpost are kept in
         it. Code after each `yield` runs once the caller has emitted the page, so the cursors
         move, and `checkpoint` (write a STATE) is called, only for pages already written.
+        `first_page`: the first page, already read (the run's tenant probe, tap_coupa.tenant).
         """
         spec = self.spec
         if spec.incremental:
             checkpoints.mark_resumable(state)
-        query = checkpoints.fingerprint(spec.window.get(WINDOW_KEY), spec.filters)
+        query = self.query
         entry = checkpoints.resume_entry(state, query) if spec.resumable else None
         first: list[Record] = []
         board: RangeBoard | None = None
@@ -190,7 +203,7 @@ class Reader:
                 len(entry["ranges"]),
             )
         else:
-            first, response = self.fetch(KeysetToken())
+            first, response = first_page or self.fetch(KeysetToken())
             signpost = self._clock_cap(response) if spec.incremental else None
             if len(first) >= PAGE_SIZE:
                 board = self._plan(first)

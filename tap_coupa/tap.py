@@ -103,16 +103,21 @@ class TapCoupa(CoupaPluginMixin, Tap):
             }
         )
 
-    def check_tenant(self) -> None:
+    def check_tenant(self, first: CoupaStream | None = None) -> None:
         """Once per run, before the first SCHEMA: every selected collection answers.
 
         Called from the first stream's sync (CoupaStream.get_replication_key_signpost, which
         singer-sdk's final `Stream.sync` calls before anything else it writes): a collection
-        this tenant lacks stops the run before any record (tap_coupa.tenant).
+        this tenant lacks stops the run before any record (tap_coupa.tenant). The first page
+        of `first`, the stream about to be read, is requested at the same time.
         """
         if not self._tenant_checked:
             self._tenant_checked = True
-            tenant.check_selected(self.coupa, list(self.streams.values()))
+            tenant.check_selected(
+                self.coupa,
+                list(self.streams.values()),
+                alongside=None if first is None else first.read_first_page,
+            )
 
     def check_config(self) -> None:
         """Raise one ConfigValidationError listing every setting that cannot work."""
