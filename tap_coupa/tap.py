@@ -204,6 +204,7 @@ class TapCoupa(CoupaPluginMixin, Tap):
             print(f"\n## Streams\n\n{table}")
 
     @classmethod
+    @override
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
         """`--test=scopes` checks the client's access (tap_coupa.connection_check)."""
         if value == SCOPES_TEST:
@@ -211,6 +212,7 @@ class TapCoupa(CoupaPluginMixin, Tap):
         super().cb_test(ctx, param, value)
 
     @classmethod
+    @override
     def get_singer_command(cls) -> click.Command:
         """The SDK's command, reporting Coupa errors as sentences instead of tracebacks."""
         command = super().get_singer_command()
