@@ -126,7 +126,14 @@ class CoupaStream(RESTStream[KeysetToken]):
             return None
         return fields_param(fields_for(properties, wanted))
 
-    def read_spec(self, context: Context | None) -> ReadSpec:
+    def early_window(self) -> dict[str, Any] | None:
+        """The window of the coming read, asked before singer-sdk sets its starting value.
+
+        None when it cannot be told; full-table streams have none. See `read_first_page`.
+        """
+        return self.window_params(None)
+
+    def read_spec(self, context: Context | None, window: dict[str, Any] | None = None) -> ReadSpec:
         """What this read asks Coupa for (tap_coupa.reader)."""
         incremental = self.replication_key is not None
         return ReadSpec(
@@ -143,7 +150,7 @@ class CoupaStream(RESTStream[KeysetToken]):
             resumable=incremental
             or (self.parent_stream_type is None and not self.emit_activate_version_messages),
             filters=self.filter_params,
-            window=self.window_params(context),
+            window=self.window_params(context) if window is None else window,
             fields=self.fields_selector,
             concurrency=self.max_concurrency,
         )
@@ -255,11 +262,14 @@ class CoupaStream(RESTStream[KeysetToken]):
         The read starts with that page instead of requesting it after the check: one round
         trip fewer before the first record, the same requests. What the request raised is
         raised when the read starts, where it would have been. Nothing is read early when the
-        read will not start with a first page (it resumes saved ranges, or is a child's).
+        read will not start with a first page (it resumes saved ranges, or is a child's) or
+        its window cannot be told yet; a page read for another window than the read's is
+        not used.
         """
-        if self.parent_stream_type is not None or self.fed_by_parent_page:
+        window = self.early_window()
+        if self.parent_stream_type is not None or self.fed_by_parent_page or window is None:
             return
-        spec = self.read_spec(None)
+        spec = self.read_spec(None, window)
         reader = self._reader(spec, None)
         if reader.resumes(self.get_context_state(None)):
             return
@@ -409,14 +419,41 @@ class IncrementalCoupaStream(CoupaStream):
     replication_key = REPLICATION_KEY
     is_sorted = False
 
+    @override
+    def early_window(self) -> dict[str, Any] | None:
+        """The window `window_params` will give, from the state and config as they are now.
+
+        singer-sdk sets the starting value only when the read begins, after the tenant check
+        (StreamStateManager.write_starting_replication_value, mirrored here): the bookmark if
+        it is for this replication key, the later of it and `start_date`.
+        """
+        state = self.get_context_state(None)
+        value = state.get("replication_key_value")
+        if not value or state.get("replication_key") != self.replication_key:
+            value = None
+        start_date = self.tap_config.get("start_date")
+        if start_date:
+            value = self.compare_start_date(value, start_date) if value else start_date
+        if value is None:
+            return {}
+        try:
+            start = dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            return None
+        start = start if start.tzinfo else start.replace(tzinfo=dt.UTC)
+        return self._window_from(start, bookmarked=state.get("replication_key_value") is not None)
+
+    def _window_from(self, start: dt.datetime, *, bookmarked: bool) -> dict[str, Any]:
+        lookback = int(self.tap_config.get("lookback_window") or 0) if bookmarked else 0
+        return {"updated-at[gt_or_eq]": instant(start - dt.timedelta(seconds=lookback))}
+
     def window_params(self, context: Context | None) -> dict[str, Any]:
         """`updated-at[gt_or_eq]` = bookmark minus the lookback window, or start_date."""
         start = self.get_starting_timestamp(context)
         if start is None:
             return {}
         bookmarked = self.get_context_state(context).get("replication_key_value") is not None
-        lookback = int(self.tap_config.get("lookback_window") or 0) if bookmarked else 0
-        return {"updated-at[gt_or_eq]": instant(start - dt.timedelta(seconds=lookback))}
+        return self._window_from(start, bookmarked=bookmarked)
 
 
 def __getattr__(name: str) -> Any:
