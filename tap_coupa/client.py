@@ -153,6 +153,7 @@ class CoupaStream(RESTStream[KeysetToken]):
             window=self.window_params(context) if window is None else window,
             fields=self.fields_selector,
             concurrency=self.max_concurrency,
+            route=self.path,
         )
 
     def _request_metric(

@@ -62,11 +62,13 @@ class ReadSpec:
     fields: str | None = None
     #: Workers reading id ranges.
     concurrency: int = 1
+    #: The path as the stream declares it (`{placeholder}` unfilled), for messages.
+    route: str = ""
 
     @property
     def what(self) -> str:
         """How errors name the read."""
-        return f"Stream '{self.name}' (GET {self.path})"
+        return f"Stream '{self.name}' (GET {self.route or self.path})"
 
 
 class Trim:
