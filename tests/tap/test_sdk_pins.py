@@ -12,7 +12,9 @@ tests fail first, with a message naming what to look for in the SDK's changelog.
    `CoupaStream.checkpoint`; line and sub-resource streams mark their state flushed);
 5. `Stream._write_schema_message` (line streams send their SCHEMA once per run);
 6. `MetricExclusionFilter._exclude_point` (tap_coupa.progress quiets per-page metrics);
-7. `PluginBase._get_about_info` (tap_coupa.tap's `--about`).
+7. `PluginBase._get_about_info` (tap_coupa.tap's `--about`);
+8. what `StreamStateManager.write_starting_replication_value` does (mirrored, not called, by
+   `IncrementalCoupaStream.early_window`).
 """
 
 from __future__ import annotations
@@ -108,4 +110,20 @@ def test_metric_exclusion_filter_hook() -> None:
 def test_about_info_hook() -> None:
     assert _parameters(PluginBase._get_about_info) == [], (
         "singer-sdk changed PluginBase._get_about_info: tap_coupa.tap's --about uses it"
+    )
+
+
+def test_starting_value_logic_that_early_window_mirrors() -> None:
+    source = _source(StreamStateManager.write_starting_replication_value)
+    steps = (
+        'rk_value = state.get("replication_key_value")',
+        'replication_key == state.get("replication_key")',
+        'config.get("start_date")',
+        "compare_start_date_fn(value, start_date_value)",
+    )
+    changed = [step for step in steps if step not in source]
+    assert not changed, (
+        f"singer-sdk changed StreamStateManager.write_starting_replication_value ({changed}): "
+        "update IncrementalCoupaStream.early_window (tap_coupa.client), which predicts it so the "
+        "first page can be read during the tenant check"
     )
