@@ -1,8 +1,9 @@
 """A connection to one Coupa instance: token, rate limit, retry policy, response checks.
 
-Streams use its pieces through singer-sdk's hooks (authenticator, request_decorator,
-validate_response); the target and tap discovery call `request` directly. Either way the same
-objects decide when to wait, retry, re-authenticate or stop.
+The one HTTP route of the project: the tap's reader (tap_coupa.reader), discovery, the
+deletion sweep, the clock probe and the target all build their requests here (`prepare`: URL,
+Coupa's query encoding, Accept and User-Agent) and send them through `send`/`request`, so the
+same objects decide when to wait, retry, re-authenticate or stop.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -108,6 +109,19 @@ class CoupaClient:
         query = encode(params) if params else ""
         return f"{self.base_url}{path}" + (f"?{query}" if query else "")
 
+    def prepare(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> requests.PreparedRequest:
+        """The request, unauthenticated: URL, encoded query, the session's Accept/User-Agent."""
+        return self.http.prepare_request(
+            requests.Request(method, self.url(path, params), json=json)
+        )
+
     def send(
         self,
         method: str,
@@ -116,21 +130,26 @@ class CoupaClient:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         scope: str | None = None,
+        what: str | None = None,
+        observe: Callable[[requests.Response], None] | None = None,
     ) -> requests.Response:
         """One attempt: take a permit, authenticate, send, check. No retries.
 
-        A write never follows a redirect (coupa_api.redirects): its 3xx is a fatal error.
+        `what` names the call in error messages (default `GET /api/...`); `observe` sees every
+        response before it is checked (a stream's counters). A write never follows a redirect
+        (coupa_api.redirects): its 3xx is a fatal error.
         """
         with self.limiter.permit():
-            request = requests.Request(method, self.url(path, params), json=json)
-            prepared = self.http.prepare_request(request)
+            prepared = self.prepare(method, path, params=params, json=json)
             prepared.headers["Authorization"] = self.auth.bearer_header()
             response = self.http.send(
                 prepared,
                 timeout=self.timeout,
                 allow_redirects=redirects.follows_redirects(method),
             )
-            self.check(response, what=f"{method} {path}", scope=scope)
+            if observe is not None:
+                observe(response)
+            self.check(response, what=what or f"{method} {path}", scope=scope)
         return response
 
     def request(

@@ -10,9 +10,10 @@ emptied rather than removed, because Meltano's `merge` state strategy merges dic
 by key and would otherwise bring back a stale entry (see `close_entry`).
 
 **Cadence.** STATE goes out at page boundaries, after the page's records (and lines), when
-enough records have gone out since the last one: at most max(1,000, 10 %) records are read
-again after a `kill -9`. The replication-key bookmark itself still moves only when the stream
-completes (the SDK's progress markers).
+`STATE_EVERY_SECONDS` have passed or enough records have gone out since the last one (the
+larger of `STATE_EVERY_RECORDS` and `STATE_EVERY_SHARE` of the records so far): under 1,000
+records, or 10 %, are read again after a `kill -9`. The replication-key bookmark itself still
+moves only when the stream completes (the SDK's progress markers).
 
 **Clock.** The bookmark is capped (SDK "signpost") at Coupa's clock when the read began, taken
 from the `Date` header of the stream's first response minus a margin, never from the tap

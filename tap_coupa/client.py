@@ -1,62 +1,53 @@
-"""CoupaStream: plugs the shared Coupa wire contract (coupa_api) into singer-sdk's REST hooks.
+"""CoupaStream: the singer-sdk adapter of a Coupa collection, kept thin.
 
-It knows no endpoint. Concrete streams (tap_coupa/streams) only declare name, scope and schema;
-`IncrementalCoupaStream` adds the `updated-at` bookmark. `get_records` reads the first page,
-and when there is more, splits the id range and reads it concurrently (tap_coupa.partitions),
-emitting pages in this thread, their lines after them (tap_coupa.lines) and resumable STATE
-between them (tap_coupa.checkpoints). Each page goes through the SDK's own request pipeline
-(`get_http_request`, authenticator, `request_decorator`, `validate_response`,
-`parse_response`), so every request shares the run's token, retry policy and rate controller.
+It knows no endpoint and sends no request itself. Concrete streams (tap_coupa/streams) declare
+name, scope and schema; `IncrementalCoupaStream` adds the `updated-at` bookmark. `get_records`
+describes the read (`ReadSpec`: path, filters, window, `fields` selector, concurrency) and
+hands it to tap_coupa.reader, which reads pages concurrently through the run's one HTTP route
+(coupa_api.client); this module emits each page's records, then their lines (tap_coupa.linefeed)
+and, when the reader says one is due, a STATE (tap_coupa.checkpoints).
+
+singer-sdk surface beyond its public hooks is listed, and pinned, in tests/tap/test_sdk_pins.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
-import math
-import threading
+import logging
 from collections.abc import Callable, Generator, Iterable, Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
-from singer_sdk import RESTStream
+from singer_sdk import RESTStream, metrics
 from singer_sdk.helpers._typing import conform_record_data_types
-from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage
-from singer_sdk.streams.rest import HTTPRequest, PageContext
+from typing_extensions import override
 
-from coupa_api.auth import CoupaOAuth
-from coupa_api.client import USER_AGENT, CoupaClient
-from coupa_api.errors import CoupaError, CoupaFatalError
-from coupa_api.query import (
-    PAGE_SIZE,
-    SAFE_QUERY_CHARS,
-    fields_for,
-    fields_param,
-    instant,
-    keyset_page,
-    to_utc,
-)
-from coupa_api.responses import decode_json
-from coupa_api.retry import with_retries
-from tap_coupa import checkpoints, deletions
+from coupa_api.client import CoupaClient
+from coupa_api.query import fields_for, fields_param, instant, to_utc
+from tap_coupa import deletions
 from tap_coupa.custom_fields import finish_row, source_fields
 from tap_coupa.embedded import source_keys
+from tap_coupa.linefeed import LineFeed
 from tap_coupa.output import flush_writer
-from tap_coupa.pages import array_rows
-from tap_coupa.pagination import KeysetPaginator, KeysetToken
-from tap_coupa.partitions import PartitionedReader, RangeBoard
+from tap_coupa.pagination import KeysetToken
+from tap_coupa.reader import REPLICATION_KEY, Reader, ReadSpec, Trim
 from tap_coupa.stats import StreamStats
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
-    from tap_coupa.lines import LineFeed
+    from tap_coupa.lines import EmbeddedLinesStream
     from tap_coupa.tap import TapCoupa
 
-REPLICATION_KEY = "updated-at"
+__all__ = ["REPLICATION_KEY", "CoupaStream", "IncrementalCoupaStream", "KeysetToken"]
+
+#: A first page and its response.
+FirstPage = tuple[list[dict[str, Any]], requests.Response]
+
 #: Workers per stream when `max_concurrency` is not set: at ~150 ms a page and Coupa's 25
 #: requests/s, about 4 requests in flight fill the budget; more hide slower pages.
 DEFAULT_CONCURRENCY = 8
@@ -72,6 +63,9 @@ class CoupaStream(RESTStream[KeysetToken]):
     #: The documented fields; discovery adds what an instance has beyond them.
     base_schema: ClassVar[dict[str, Any]]
     primary_keys: ClassVar[tuple[str, ...]] = ("id",)
+    #: Fed from its parent's pages (tap_coupa.lines) instead of read: the parent's LineFeed
+    #: takes it as a child (this base class does not know the subclass).
+    fed_by_parent_page: ClassVar[bool] = False
     #: The deletion sweep of the read in progress (tap_coupa.deletions.around), else None.
     sweep: deletions.Sweep | None = None
     #: Records are already JSON-typed; skip the SDK's per-leaf conformance (46 % of its CPU).
@@ -79,75 +73,36 @@ class CoupaStream(RESTStream[KeysetToken]):
 
     def __init__(self, tap: TapCoupa, schema: dict[str, Any] | None = None) -> None:
         super().__init__(tap=tap, schema=schema or self.base_schema, name=self.name)
+        #: The tap, kept here: singer-sdk keeps it only as the private `_tap`.
+        self.coupa_tap = tap
         self.coupa: CoupaClient = tap.coupa
         self.tap_config = tap.config
         self.stats = StreamStats(self.name)
         registry = getattr(tap, "stats", None)
         if isinstance(registry, dict):
             registry[self.name] = self.stats
-        #: The incremental window of the current sync, computed once (workers read it).
-        self._window: dict[str, Any] | None = None
-        #: Coupa refused this stream's `fields=` (a field the catalog names that it lacks).
-        self._untrimmed = False
-        self._untrim_lock = threading.Lock()
+        #: Whether Coupa refused this stream's `fields=` (shared by its reads).
+        self.trim = Trim()
+        #: The first page (or what requesting it raised), read early (`read_first_page`).
+        self._first_page: tuple[ReadSpec, FirstPage | Exception] | None = None
 
     # -- where and how ------------------------------------------------------------------------
     @property
+    @override
     def path(self) -> str:  # type: ignore[override]
         """`/api/<resource>`."""
         return f"/api/{self.resource or self.name}"
 
     @property
+    @override
     def url_base(self) -> str:
         """The configured instance, normalised."""
         return self.coupa.base_url
 
     @property
-    def http_headers(self) -> dict[str, str]:
-        """JSON always: without this Accept header Coupa answers XML."""
-        return {"Accept": "application/json", "User-Agent": USER_AGENT}
-
-    @cached_property
-    def authenticator(self) -> CoupaOAuth:
-        """The run's single shared token."""
-        return self.coupa.auth
-
-    @property
-    def requests_session(self) -> requests.Session:
-        """One keep-alive session for the whole run."""
-        return self.coupa.http
-
-    @property
-    def timeout(self) -> int:
-        """Configured request timeout."""
-        return int(self.coupa.timeout)
-
-    @property
     def max_concurrency(self) -> int:
         """Workers reading this stream's id ranges (`max_concurrency` setting)."""
         return max(1, int(self.tap_config.get("max_concurrency") or DEFAULT_CONCURRENCY))
-
-    def get_new_paginator(self) -> KeysetPaginator:
-        """Keyset pages by id (see tap_coupa.pagination)."""
-        return KeysetPaginator()
-
-    def get_http_request(self, *, page: PageContext[KeysetToken]) -> HTTPRequest:
-        """Keyset page + the user's filters + the incremental window + `fields` trimming."""
-        request = super().get_http_request(page=page)
-        token = page.next_page_token or KeysetToken()
-        params: dict[str, Any]
-        if token.newest_first:
-            params = {"order_by": "id", "dir": "desc", "limit": 1, "fields": '["id"]'}
-        else:
-            params = keyset_page(token.after, upper_id=token.upper)
-            if self.fields_selector is not None and not self._untrimmed:
-                params["fields"] = self.fields_selector
-        params.update(self.filter_params)
-        window = self._window
-        params.update(window if window is not None else self.window_params(page.stream_context))
-        request.params = params
-        request.safe_query_chars = SAFE_QUERY_CHARS
-        return request
 
     def window_params(self, context: Context | None) -> dict[str, Any]:
         """Server-side filters that bound this run (none for full-table streams)."""
@@ -171,111 +126,108 @@ class CoupaStream(RESTStream[KeysetToken]):
             return None
         return fields_param(fields_for(properties, wanted))
 
-    # -- the shared policy, through the SDK's hooks --------------------------------------------
-    def request_decorator(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        """Retry policy outside, rate-limit permit inside: every attempt takes a permit."""
-        return with_retries(
-            self.coupa.limiter.guard(func), self.coupa.policy, self.logger, on_retry=self._retried
+    def early_window(self) -> dict[str, Any] | None:
+        """The window of the coming read, asked before singer-sdk sets its starting value.
+
+        None when it cannot be told; full-table streams have none. See `read_first_page`.
+        """
+        return self.window_params(None)
+
+    def read_spec(self, context: Context | None, window: dict[str, Any] | None = None) -> ReadSpec:
+        """What this read asks Coupa for (tap_coupa.reader)."""
+        incremental = self.replication_key is not None
+        return ReadSpec(
+            name=self.name,
+            # singer-sdk's public URL hook fills a sub-resource's `{parent_id}` from the context.
+            path=self.get_url(context).removeprefix(self.url_base),
+            scope=self.scope,
+            incremental=incremental,
+            # Full-table streams resume too (by id, keyset cursors); not a sub-resource, whose
+            # one state entry covers the collections of every parent, nor a stream that
+            # announces table versions (singer-sdk's `emit_activate_version_messages`): a new
+            # version must carry every row, or a loader would drop the rows read before the
+            # interruption.
+            resumable=incremental
+            or (self.parent_stream_type is None and not self.emit_activate_version_messages),
+            filters=self.filter_params,
+            window=self.window_params(context) if window is None else window,
+            fields=self.fields_selector,
+            concurrency=self.max_concurrency,
+            route=self.path,
         )
+
+    def _request_metric(
+        self, context: Context | None
+    ) -> Callable[[requests.Response], None] | None:
+        """singer-sdk's per-request `http_request_duration` METRIC, as its request path logs it.
+
+        Only at DEBUG, where tap_coupa.progress lets it through (none is built otherwise).
+        """
+        if not self.logger.isEnabledFor(logging.DEBUG):
+            return None
+        tags: dict[str, Any] = {metrics.Tag.STREAM: self.name, metrics.Tag.ENDPOINT: self.path}
+        if context:
+            tags[metrics.Tag.CONTEXT] = context
+
+        def log(response: requests.Response) -> None:
+            status = response.status_code
+            point = metrics.Point(
+                "timer",
+                metric=metrics.Metric.HTTP_REQUEST_DURATION,
+                value=response.elapsed.total_seconds(),
+                tags={
+                    **tags,
+                    metrics.Tag.HTTP_STATUS_CODE: status,
+                    metrics.Tag.STATUS: (
+                        metrics.Status.SUCCEEDED if status < 400 else metrics.Status.FAILED
+                    ),
+                },
+            )
+            metrics.log(self.metrics_logger, point=point)
+
+        return log
 
     def _retried(self) -> None:
         self.coupa.limiter.note_retry()
         self.stats.add(retries=1)
 
-    @cached_property
-    def _send(self) -> Callable[..., requests.Response]:
-        return self.request_decorator(self._request)
-
-    def validate_response(self, response: requests.Response) -> None:
-        """Classify with the shared table (coupa_api.responses); 401 re-mints, 403 names scope."""
-        self.stats.add(requests=1, throttled=int(response.status_code == 429))
-        what = f"Stream '{self.name}' (GET {self.path})"
-        self.coupa.check(response, what=what, scope=self.scope)
-        array_rows(response, what=what)  # a 2xx that is not a page is retried (tap_coupa.pages)
-
-    def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
-        """The page is a bare JSON array of records."""
-        page = decode_json(response)
-        if not isinstance(page, list):
-            msg = (
-                f"Stream '{self.name}': GET {self.path} answered a JSON "
-                f"{type(page).__name__} where Coupa returns an array of records. Check that "
-                "`base_url` points at a Coupa instance."
-            )
-            raise CoupaFatalError(msg, status=response.status_code)
-        return page
-
-    def fetch(
-        self, context: Context | None, token: KeysetToken
-    ) -> tuple[list[dict[str, Any]], requests.Response]:
-        """One page through the SDK's pipeline (safe to call from worker threads)."""
-        prepared = self._prepare_request(context=context, page=KeysetPaginator(token))
-        try:
-            response = self._send(prepared, context)
-        except CoupaFatalError as exc:
-            trimmed = not token.newest_first and "fields=" in str(prepared.url)
-            if not (trimmed and self._untrim(exc)):
-                raise
-            prepared = self._prepare_request(context=context, page=KeysetPaginator(token))
-            response = self._send(prepared, context)
-        rows = list(self.parse_response(response))
-        self.stats.add(pages=1, bytes=len(response.content))
-        return rows, response
-
-    def _untrim(self, exc: CoupaFatalError) -> bool:
-        """Whether to retry untrimmed: Coupa answered 400 to this stream's `fields=`.
-
-        The catalog can name a field this tenant does not have (a catalog cached from another
-        tenant, a custom field since removed, a documented field the tenant's release lacks);
-        Coupa then refuses the whole request. Full records hold every selected field (the SDK
-        still drops deselected ones), so the run goes on untrimmed, with one warning.
-        """
-        if exc.status != 400:
-            return False
-        with self._untrim_lock:
-            if not self._untrimmed:
-                self._untrimmed = True
-                self.logger.warning(
-                    "Stream '%s': Coupa refused the trimmed request (%s); reading full records "
-                    "instead. The catalog names a field this tenant does not have: run "
-                    "discovery again (`--discover`) to trim requests again.",
-                    self.name,
-                    exc,
-                )
-        return True
-
     # -- reading ------------------------------------------------------------------------------
+    @override
     def get_replication_key_signpost(self, context: Context | None = None) -> Any:
-        """No host-clock cap: `get_records` caps the bookmark at Coupa's clock instead.
+        """No host-clock cap: the reader caps the bookmark at Coupa's clock instead.
 
         singer-sdk's `Stream.sync` calls this first, before the stream's SCHEMA message: the
         first stream of a run checks there that every selected collection answers
         (TapCoupa.check_tenant), so a collection the tenant lacks stops the run before any
         record.
         """
-        check = getattr(self._tap, "check_tenant", None)
+        check = getattr(self.coupa_tap, "check_tenant", None)
         if check is not None:
-            check()
+            check(first=self if context is None else None)
         return None
 
+    @override
     def finalize_state_progress_markers(self, state: dict[str, Any] | None = None) -> None:
         """The SDK's, then stdout flushed: the stream's last STATE may equal the one before."""
         super().finalize_state_progress_markers(state)
-        flush_writer(self._tap.message_writer)
+        flush_writer(self.coupa_tap.message_writer)
 
+    @override
     def log_sync_costs(self) -> None:
         """End of run (the SDK calls this for every stream): the last one writes the summary.
 
         One table for the whole run (tap_coupa.progress) instead of the SDK's per-stream cost
         lines; then the rate controller's totals.
         """
-        if list(self._tap.streams)[-1] == self.name:
-            flush_writer(self._tap.message_writer)
-            reporter = getattr(self._tap, "progress", None)
+        tap = self.coupa_tap
+        if list(tap.streams)[-1] == self.name:
+            flush_writer(tap.message_writer)
+            reporter = getattr(tap, "progress", None)
             if reporter is not None:
                 reporter.finish()
-            self._tap.logger.info("Coupa API, whole run: %s", self.coupa.limiter.summary())
+            tap.logger.info("Coupa API, whole run: %s", self.coupa.limiter.summary())
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """First page, then the rest in concurrent id ranges; resumes saved ranges.
 
@@ -284,7 +236,7 @@ class CoupaStream(RESTStream[KeysetToken]):
         decoded, it is not walked again at every collection (measured: up to a fifth of the
         CPU per record). Unfrozen when the stream ends.
         """
-        reporter = getattr(self._tap, "progress", None)
+        reporter = getattr(self.coupa_tap, "progress", None)
         if reporter is not None:
             reporter.start()  # progress lines (tap_coupa.progress), once per run
         gc.freeze()
@@ -292,83 +244,60 @@ class CoupaStream(RESTStream[KeysetToken]):
             yield from deletions.around(self, self._read(context))
         finally:
             gc.unfreeze()
-            flush_writer(self._tap.message_writer)  # what was written, even if the read failed
+            flush_writer(self.coupa_tap.message_writer)  # what was written, even if it failed
+
+    def _reader(self, spec: ReadSpec, context: Context | None) -> Reader:
+        return Reader(
+            spec,
+            self.coupa,
+            stats=self.stats,
+            logger=self.logger,
+            trim=self.trim,
+            on_retry=self._retried,
+            on_response=self._request_metric(context),
+        )
+
+    def read_first_page(self) -> None:
+        """Request the first page now, while the run's tenant check runs (tap_coupa.tenant).
+
+        The read starts with that page instead of requesting it after the check: one round
+        trip fewer before the first record, the same requests. What the request raised is
+        raised when the read starts, where it would have been. Nothing is read early when the
+        read will not start with a first page (it resumes saved ranges, or is a child's) or
+        its window cannot be told yet; a page read for another window than the read's is
+        not used.
+        """
+        window = self.early_window()
+        if self.parent_stream_type is not None or self.fed_by_parent_page or window is None:
+            return
+        spec = self.read_spec(None, window)
+        reader = self._reader(spec, None)
+        if reader.resumes(self.get_context_state(None)):
+            return
+        try:
+            self._first_page = (spec, reader.fetch(KeysetToken()))
+        except Exception as exc:
+            self._first_page = (spec, exc)
 
     def _read(self, context: Context | None) -> Iterator[dict[str, Any]]:
+        """The reader's pages, each followed by its lines (once the SDK wrote its records)."""
+        spec = self.read_spec(context)
+        reader = self._reader(spec, context)
+        first = None
+        if self._first_page is not None:
+            read_for, page = self._first_page
+            self._first_page = None
+            if context is None and read_for == spec:
+                if isinstance(page, Exception):
+                    raise page
+                first = page
+        feed = self.line_feed
         state = self.get_context_state(context)
-        incremental = self.replication_key is not None
-        # Full-table streams resume too (by id, keyset cursors); not a sub-resource, whose one
-        # state entry covers the collections of every parent, nor a stream that announces
-        # table versions (singer-sdk's `emit_activate_version_messages`): a new version must
-        # carry every row, or a loader would drop the rows read before the interruption.
-        resumable = incremental or (
-            self.parent_stream_type is None and not self.emit_activate_version_messages
-        )
-        if incremental:
-            checkpoints.mark_resumable(state)
-        self._window = None
-        self._window = self.window_params(context)
-        query = checkpoints.fingerprint(
-            self._window.get(f"{REPLICATION_KEY}[gt_or_eq]"), self.filter_params
-        )
-        entry = checkpoints.resume_entry(state, query) if resumable else None
-        first: list[dict[str, Any]] = []
-        board: RangeBoard | None = None
-        if entry is not None:
-            signpost = entry.get("signpost")
-            board = RangeBoard([(a, u) for a, u in entry["ranges"]], top=entry["top"])
-            self.logger.info(
-                "Resuming '%s' where the last run stopped: %d id ranges open.",
-                self.name,
-                len(entry["ranges"]),
-            )
-        else:
-            first, response = self.fetch(context, KeysetToken())
-            signpost = self._clock_cap(response) if incremental else None
-            if len(first) >= PAGE_SIZE:
-                board = self._plan(context, first)
-        if incremental and isinstance(signpost, str):
-            state[checkpoints.SIGNPOST] = signpost
-            self.line_feed.signpost = signpost
-        self.stats.add(records=len(first))
-        if board is None:
-            yield from self._page(first)
-            checkpoints.close_entry(state)
-            self.finish_stats()
-            return
-        reader = PartitionedReader(
-            board,
-            lambda after, upper: self.fetch(context, KeysetToken(after, upper))[0],
-            workers=self.max_concurrency,
-            name=f"{self.name}-range",
-        )
-        reader.start()
-        cadence = checkpoints.Cadence()
-        cadence.add(len(first))
-        try:
-            yield from self._page(first)
-            for page in reader.pages():
-                yield from self._page(page.records)
-                board.emitted(page)
-                self.stats.add(records=len(page.records))
-                known, done = board.progress()
-                self.stats.set_range(known=known, done=done)
-                # The cursors move only with a checkpoint, which also saves the ids the deletion
-                # sweep must keep: any STATE (the SDK's own, the one it writes on SIGTERM)
-                # then pairs cursors with the ids emitted before them.
-                if resumable and cadence.add(len(page.records)):
-                    checkpoints.write_entry(
-                        state,
-                        query=query,
-                        ranges=board.open_ranges(),
-                        top=board.top,
-                        signpost=signpost if isinstance(signpost, str) else None,
-                        emitted=cadence.emitted,
-                    )
-                    self.checkpoint()
-        finally:
-            reader.close()
-        checkpoints.close_entry(state)
+        for records in reader.pages(state, self.checkpoint, first):
+            if reader.signpost is not None:
+                feed.signpost = reader.signpost
+            yield from records
+            feed.flush()
         self.finish_stats()
 
     def finish_stats(self) -> None:
@@ -377,44 +306,12 @@ class CoupaStream(RESTStream[KeysetToken]):
         for child in self.line_feed.children:
             child.stats.finish()
 
-    def _page(self, records: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        """A page's records, then (once the SDK has written the last one) their lines."""
-        yield from records
-        self.line_feed.flush()
-
-    def _plan(self, context: Context | None, first: list[dict[str, Any]]) -> RangeBoard:
-        """Split what follows a full first page into ranges, from the highest id (one probe)."""
-        last = max(int(r["id"]) for r in first)
-        low = min(int(r["id"]) for r in first)
-        rows, _ = self.fetch(context, KeysetToken(newest_first=True))
-        top = max([last, *(int(r["id"]) for r in rows if "id" in r)])
-        density = len(first) / max(1, last - low + 1)
-        expected = (top - last) * density
-        parts = max(1, min(self.max_concurrency, math.ceil(expected / (2 * PAGE_SIZE))))
-        return RangeBoard.split(last, top, parts, density=density)
-
-    def _clock_cap(self, response: requests.Response) -> str | None:
-        """The bookmark cap: Coupa's clock at the start of the read (checkpoints module doc)."""
-        when = checkpoints.coupa_clock(response)
-        if when is not None:
-            return checkpoints.cap_from_clock(when)
-        # No Date header: the newest updated-at is a lower bound of Coupa's clock now.
-        params = {"order_by": "updated_at", "dir": "desc", "limit": 1, **self.filter_params}
-        try:
-            rows = self.coupa.request("GET", self.path, params=params, scope=self.scope)
-        except CoupaError as exc:
-            self.logger.warning(
-                "Stream '%s': Coupa sent no Date header and refused the newest-record probe "
-                "(%s); the bookmark is not capped at the start of the read.",
-                self.name,
-                exc,
-            )
-            return None
-        values = [r.get(REPLICATION_KEY) for r in rows if isinstance(r, dict)]
-        return to_utc(values[0]) if values and isinstance(values[0], str) else None
-
     def checkpoint(self) -> None:
-        """Write a STATE now (the SDK writes one only when the stream ends)."""
+        """Write a STATE now (the SDK writes one only when the stream ends).
+
+        singer-sdk 0.54 has no public "write state now" hook: `_write_state_message` and the
+        state manager's `is_flushed` flag are pinned in tests/tap/test_sdk_pins.py.
+        """
         if self.sweep is not None:
             self.sweep.save(self.get_context_state(None))
         self.state_manager.is_flushed = False
@@ -426,6 +323,7 @@ class CoupaStream(RESTStream[KeysetToken]):
         """No property deselected: the SDK's per-record pruning walk would remove nothing."""
         return all(self.mask.values())
 
+    @override
     def _generate_record_messages(
         self, record: dict[str, Any]
     ) -> Generator[RecordMessage, None, None]:
@@ -437,6 +335,9 @@ class CoupaStream(RESTStream[KeysetToken]):
 
         A swept stream's deletion sweep is told the id of each record its first mapping
         emits: the record as the warehouse receives it, after post-processing and filters.
+
+        Private hook (singer-sdk 0.54 has no public per-record message hook nor a switch for
+        the deselection walk); its body is pinned against the SDK's in test_sdk_pins.py.
         """
         sweep = self.sweep
         if sweep is None:
@@ -459,16 +360,23 @@ class CoupaStream(RESTStream[KeysetToken]):
             level=self.TYPE_CONFORMANCE_LEVEL,
             logger=self.logger,
         )
+        version = self.stream_version
         for stream_map in self.stream_maps:
             mapped = stream_map.transform(record)
             if mapped is not None:
                 yield RecordMessage(
                     stream=stream_map.stream_alias,
                     record=mapped,
-                    version=self._stream_version,
-                    time_extracted=utc_now(),
+                    version=version,
+                    time_extracted=dt.datetime.now(dt.UTC),
                 )
 
+    @property
+    def stream_version(self) -> int | None:
+        """The table version RECORD messages carry (the SDK keeps it as `_stream_version`)."""
+        return self._stream_version
+
+    @override
     def post_process(
         self, row: dict[str, Any], context: Context | None = None
     ) -> dict[str, Any] | None:
@@ -482,16 +390,15 @@ class CoupaStream(RESTStream[KeysetToken]):
     @cached_property
     def line_feed(self) -> LineFeed:
         """Selected line streams fed from this stream's pages (tap_coupa.lines)."""
-        from tap_coupa.lines import EmbeddedLinesStream, LineFeed  # noqa: PLC0415 - cycle
-
-        children = [
-            child
+        children: list[EmbeddedLinesStream] = [
+            child  # type: ignore[misc]
             for child in self.child_streams
-            if isinstance(child, EmbeddedLinesStream)
+            if getattr(child, "fed_by_parent_page", False)
             and (child.selected or child.has_selected_descendents)
         ]
         return LineFeed(self, children)
 
+    @override
     def generate_child_contexts(
         self,
         record: dict[str, Any],
@@ -513,20 +420,47 @@ class IncrementalCoupaStream(CoupaStream):
     replication_key = REPLICATION_KEY
     is_sorted = False
 
+    @override
+    def early_window(self) -> dict[str, Any] | None:
+        """The window `window_params` will give, from the state and config as they are now.
+
+        singer-sdk sets the starting value only when the read begins, after the tenant check
+        (StreamStateManager.write_starting_replication_value, mirrored here): the bookmark if
+        it is for this replication key, the later of it and `start_date`.
+        """
+        state = self.get_context_state(None)
+        value = state.get("replication_key_value")
+        if not value or state.get("replication_key") != self.replication_key:
+            value = None
+        start_date = self.tap_config.get("start_date")
+        if start_date:
+            value = self.compare_start_date(value, start_date) if value else start_date
+        if value is None:
+            return {}
+        try:
+            start = dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            return None
+        start = start if start.tzinfo else start.replace(tzinfo=dt.UTC)
+        return self._window_from(start, bookmarked=state.get("replication_key_value") is not None)
+
+    def _window_from(self, start: dt.datetime, *, bookmarked: bool) -> dict[str, Any]:
+        lookback = int(self.tap_config.get("lookback_window") or 0) if bookmarked else 0
+        return {"updated-at[gt_or_eq]": instant(start - dt.timedelta(seconds=lookback))}
+
     def window_params(self, context: Context | None) -> dict[str, Any]:
         """`updated-at[gt_or_eq]` = bookmark minus the lookback window, or start_date."""
         start = self.get_starting_timestamp(context)
         if start is None:
             return {}
         bookmarked = self.get_context_state(context).get("replication_key_value") is not None
-        lookback = int(self.tap_config.get("lookback_window") or 0) if bookmarked else 0
-        return {"updated-at[gt_or_eq]": instant(start - dt.timedelta(seconds=lookback))}
+        return self._window_from(start, bookmarked=bookmarked)
 
 
 def __getattr__(name: str) -> Any:
     """`EmbeddedLinesStream` moved to tap_coupa.lines; old imports keep working."""
     if name == "EmbeddedLinesStream":
-        from tap_coupa.lines import EmbeddedLinesStream  # noqa: PLC0415 - import cycle
+        import importlib  # noqa: PLC0415 - a lazy re-export, not an import cycle
 
-        return EmbeddedLinesStream
+        return importlib.import_module("tap_coupa.lines").EmbeddedLinesStream
     raise AttributeError(name)

@@ -32,12 +32,12 @@ the next run resumes from, every id it emitted; the next sweep adds them to S.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import requests
-from singer_sdk.helpers._util import utc_now
 from singer_sdk.mapper import RemoveRecordTransform, SameRecordTransform
 from singer_sdk.singerlib import RecordMessage
 
@@ -352,18 +352,18 @@ class Sweep:
     def _emit(self, deleted: list[int]) -> None:
         """One marker per deleted id, to every alias the stream maps write (never filtered)."""
         stream = self.stream
-        stamp = utc_now().isoformat()
+        stamp = dt.datetime.now(dt.UTC).isoformat()
         for rid in deleted:
             marker = {"id": rid, DELETED_AT: stamp}
             for stream_map in stream.stream_maps:
                 if isinstance(stream_map, RemoveRecordTransform):
                     continue
-                stream._tap.write_message(
+                stream.coupa_tap.write_message(
                     RecordMessage(
                         stream=stream_map.stream_alias,
                         record=dict(marker),
-                        version=stream._stream_version,
-                        time_extracted=utc_now(),
+                        version=stream.stream_version,
+                        time_extracted=dt.datetime.now(dt.UTC),
                     )
                 )
 

@@ -17,6 +17,7 @@ import weakref
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.singerlib import Message, SingerMessageType
+from typing_extensions import override
 
 #: A consumer (target, Meltano) sees a record at most this many seconds late.
 FLUSH_SECONDS = 1.0
@@ -33,6 +34,7 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         self._last_flush = time.monotonic()
         _WRITERS.add(self)
 
+    @override
     def write_message(self, message: Message) -> None:
         """Buffer one message; write out at a STATE, a full chunk or a second's delay."""
         self._pending += self.format_message(message)  # the SDK reuses its buffer: copy

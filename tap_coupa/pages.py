@@ -4,7 +4,7 @@ A 2xx that is HTML, XML or truncated JSON is already retried by the shared class
 (coupa_api.responses). A 2xx that decodes to something else (a JSON object, no body at all) is
 not a page either: a gateway, a proxy or a half-configured instance answers like that, and a
 reader that took it for an empty last page would end its listing early. Both the main read
-(`CoupaStream.validate_response`) and the deletion sweep call this before a page is used, so
+(tap_coupa.reader) and the deletion sweep call this before a page is used, so
 the same bodies are retried and then fail the run.
 """
 

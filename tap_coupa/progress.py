@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from singer_sdk import metrics
+from typing_extensions import override
 
 from coupa_api.ratelimit import RateCounters
 from tap_coupa.stats import StreamProgress, StreamStats
@@ -58,11 +59,14 @@ class _PerRequestFilter(metrics.MetricExclusionFilter):
         super().__init__(metrics=list(PER_REQUEST_METRICS))
         self.level_of = level_of
 
+    @override
     def _exclude_point(self, point: metrics.Point[Any]) -> bool:
+        """Private hook: singer-sdk 0.54 filters metrics by name only (pinned in test_sdk_pins)."""
         context = point.tags.get("context")
         per_page = isinstance(context, Mapping) and CHILD_SYNC_KEY in context
         return per_page or super()._exclude_point(point)
 
+    @override
     def filter(self, record: logging.LogRecord) -> bool:
         if self.level_of.isEnabledFor(logging.DEBUG):
             return True

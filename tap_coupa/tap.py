@@ -103,16 +103,21 @@ class TapCoupa(CoupaPluginMixin, Tap):
             }
         )
 
-    def check_tenant(self) -> None:
+    def check_tenant(self, first: CoupaStream | None = None) -> None:
         """Once per run, before the first SCHEMA: every selected collection answers.
 
         Called from the first stream's sync (CoupaStream.get_replication_key_signpost, which
         singer-sdk's final `Stream.sync` calls before anything else it writes): a collection
-        this tenant lacks stops the run before any record (tap_coupa.tenant).
+        this tenant lacks stops the run before any record (tap_coupa.tenant). The first page
+        of `first`, the stream about to be read, is requested at the same time.
         """
         if not self._tenant_checked:
             self._tenant_checked = True
-            tenant.check_selected(self.coupa, list(self.streams.values()))
+            tenant.check_selected(
+                self.coupa,
+                list(self.streams.values()),
+                alongside=None if first is None else first.read_first_page,
+            )
 
     def check_config(self) -> None:
         """Raise one ConfigValidationError listing every setting that cannot work."""
@@ -199,6 +204,7 @@ class TapCoupa(CoupaPluginMixin, Tap):
             print(f"\n## Streams\n\n{table}")
 
     @classmethod
+    @override
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
         """`--test=scopes` checks the client's access (tap_coupa.connection_check)."""
         if value == SCOPES_TEST:
@@ -206,6 +212,7 @@ class TapCoupa(CoupaPluginMixin, Tap):
         super().cb_test(ctx, param, value)
 
     @classmethod
+    @override
     def get_singer_command(cls) -> click.Command:
         """The SDK's command, reporting Coupa errors as sentences instead of tracebacks."""
         command = super().get_singer_command()

@@ -11,7 +11,7 @@ setup, all at once, so a pipeline never loads some streams and then fails on a l
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -170,16 +170,23 @@ def parent_exists(client: CoupaClient, collection: str, parent_id: Any, scope: s
     return True
 
 
-def check_selected(client: CoupaClient, streams: Sequence[Any]) -> None:
+def check_selected(
+    client: CoupaClient, streams: Sequence[Any], *, alongside: Callable[[], None] | None = None
+) -> None:
     """Raise one CoupaFatalError naming every selected stream this tenant cannot serve.
 
     Sent before the run writes anything (not even the input STATE), so a missing collection
     costs one request per selected collection rather than a half-loaded warehouse.
+    `alongside` (the first stream's first page, CoupaStream.read_first_page) runs at the same
+    time as the probes, so the check costs the run no round trip before its first record.
     """
     probes = probes_for(streams)
     if not probes:
         return
-    with ThreadPoolExecutor(min(PROBE_WORKERS, len(probes)), thread_name_prefix="probe") as pool:
+    workers = min(PROBE_WORKERS, len(probes) + (alongside is not None))
+    with ThreadPoolExecutor(workers, thread_name_prefix="probe") as pool:
+        if alongside is not None:
+            pool.submit(alongside)
         found = [u for u in pool.map(lambda p: _try(client, p), probes) if u is not None]
     if found:
         message = unavailable_message(found, client.client_id)
