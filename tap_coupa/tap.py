@@ -28,8 +28,8 @@ from tap_coupa.client import CoupaStream
 from tap_coupa.discovery import discover_schemas
 from tap_coupa.extra_streams import (
     EXTRA_STREAMS_PROPERTY,
-    extra_stream_classes,
     extra_stream_problems,
+    stream_classes,
 )
 from tap_coupa.output import BufferedMsgSpecWriter
 from tap_coupa.progress import ProgressReporter, quiet_per_request_metrics
@@ -175,12 +175,11 @@ class TapCoupa(CoupaPluginMixin, Tap):
 
     @property
     def all_stream_classes(self) -> list[type[CoupaStream]]:
-        """Built-in streams, then those declared in `extra_streams`."""
+        """Built-in streams, then those declared in `extra_streams` (one factory builds all)."""
         try:
-            extra = extra_stream_classes(self.config)
-        except (KeyError, TypeError, AttributeError):
-            extra = []  # invalid entries: check_config names them
-        return [*STREAMS, *extra]
+            return stream_classes(self.config)
+        except (KeyError, TypeError, AttributeError, ValueError):
+            return list(STREAMS)  # invalid entries: check_config names them
 
     @classmethod
     def print_about(cls, output_format: str | None = None) -> None:
