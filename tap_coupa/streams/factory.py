@@ -102,14 +102,14 @@ def build_stream(
         body["primary_keys"] = spec.primary_keys
     if spec.kind == "embedded":
         return _embedded(spec, _required(spec, parent), body)
-    body["scope"] = spec.scope or read_scope(spec.api_path)
+    if spec.kind == "sub-resource" and spec.replication == INCREMENTAL:
+        msg = f"stream {spec.name!r} is read in full per parent record: give full table"
+        raise ValueError(msg)
+    body["scope"] = spec.scope or _documented_scope(spec)
     body["resource"] = spec.api_path.removeprefix("/api/")
     body["__doc__"] = f"{spec.doc}, `{spec.api_path}`."
     bases: tuple[type[CoupaStream], ...]
     if spec.kind == "sub-resource":
-        if spec.replication == INCREMENTAL:
-            msg = f"stream {spec.name!r} is read in full per parent record: give full table"
-            raise ValueError(msg)
         body["parent_stream_type"] = _required(spec, parent)
         key = spec.placeholder.replace("_", "-")
         body["base_schema"] = LazySchema(lambda: with_parent_id(resolve_schema(spec.schema), key))
@@ -121,6 +121,14 @@ def build_stream(
     if parent_of_sub_resources:
         bases = (SubResourceParent, *bases)
     return type(spec.title, bases, body)
+
+
+def _documented_scope(spec: StreamSpec) -> str:
+    try:
+        return read_scope(spec.api_path)
+    except KeyError:
+        msg = f"stream {spec.name!r}: add {spec.api_path} and its scope to coupa_api.scopes"
+        raise ValueError(msg) from None
 
 
 def _required(spec: StreamSpec, parent: type[CoupaStream] | None) -> type[CoupaStream]:
