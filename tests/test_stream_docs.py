@@ -158,3 +158,13 @@ def test_invoice_write_scopes_agree_with_the_emulated_coupa():
 def test_the_wire_contract_imports_neither_plugin():
     source = (ROOT / "coupa_api" / "scopes.py").read_text(encoding="utf-8")
     assert not re.search(r"^\s*(from|import) (tap_coupa|target_coupa)", source, re.M)
+
+
+def test_about_reads_the_same_versions_as_the_sdk():
+    from singer_sdk.plugin_base import PluginBase  # noqa: PLC0415
+
+    assert TapCoupa.get_plugin_version() == PluginBase.get_plugin_version.__func__(TapCoupa)
+    assert TapCoupa.get_sdk_version() == PluginBase.get_sdk_version.__func__(TapCoupa)
+    assert TapCoupa.get_supported_python_versions() == (
+        PluginBase.get_supported_python_versions.__func__(TapCoupa)
+    )
