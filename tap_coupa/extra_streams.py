@@ -48,8 +48,9 @@ EXTRA_STREAMS_PROPERTY = th.Property(
     th.ArrayType(
         th.ObjectType(
             th.Property("name", th.StringType, required=True),
-            th.Property("path", th.StringType, required=True),
-            th.Property("scope", th.StringType, required=True),
+            # Required unless `array` is given: checked in extra_stream_problems, in a sentence.
+            th.Property("path", th.StringType),
+            th.Property("scope", th.StringType),
             th.Property("primary_keys", th.ArrayType(th.StringType)),
             th.Property("replication_key", th.StringType),
             th.Property("parent", th.StringType),
@@ -206,11 +207,23 @@ def extra_stream_problems(config: Mapping[str, Any], builtin: Collection[str]) -
         return []
     if not isinstance(entries, list):
         return [f"`{SETTING}` must be a list of objects with name, path and scope."]
+    return [p for problems in _problems_per_entry(entries, builtin) for p in problems]
+
+
+def _problems_per_entry(entries: list[Any], builtin: Collection[str]) -> list[list[str]]:
     seen: set[str] = set()
     parents = {s.name for s in SPECS if s.kind == "collection"}
-    return [
-        p for i, e in enumerate(entries) for p in _entry_problems(i, e, builtin, seen, parents)
-    ]
+    return [_entry_problems(i, e, builtin, seen, parents) for i, e in enumerate(entries)]
+
+
+def valid_entries(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The `extra_streams` entries that can work (check_config names the others)."""
+    entries = config.get(SETTING)
+    if not isinstance(entries, list):
+        return []
+    builtin = [s.name for s in SPECS]
+    problems = _problems_per_entry(entries, builtin)
+    return [entry for entry, found in zip(entries, problems, strict=True) if not found]
 
 
 def _singular_id(name: str) -> str:
@@ -219,9 +232,9 @@ def _singular_id(name: str) -> str:
 
 
 def extra_specs(config: Mapping[str, Any]) -> list[StreamSpec]:
-    """A stream-table row per (valid) `extra_streams` entry, in the order given."""
+    """A stream-table row per valid `extra_streams` entry, in the order given."""
     specs: list[StreamSpec] = []
-    for entry in config.get(SETTING) or []:
+    for entry in valid_entries(config):
         name, parent = entry["name"], entry.get("parent")
         common: dict[str, Any] = {
             "primary_keys": tuple(entry.get("primary_keys") or ("id",)),
@@ -260,12 +273,12 @@ def extra_specs(config: Mapping[str, Any]) -> list[StreamSpec]:
 
 def stream_classes(config: Mapping[str, Any]) -> list[type[CoupaStream]]:
     """Every stream class of a run: the built-in ones, then those `extra_streams` declares."""
-    return list(_classes(json.dumps(config.get(SETTING) or [], sort_keys=True)))
+    return list(_classes(json.dumps(valid_entries(config), sort_keys=True)))
 
 
 def extra_stream_classes(config: Mapping[str, Any]) -> list[type[CoupaStream]]:
     """The classes of the (valid) `extra_streams` entries, in the order given."""
-    names = {entry["name"] for entry in config.get(SETTING) or []}
+    names = {entry["name"] for entry in valid_entries(config)}
     return [cls for cls in stream_classes(config) if cls.name in names]  # type: ignore[misc]
 
 
