@@ -129,7 +129,7 @@ INVOICE_WRITES: dict[str, tuple[str, ...]] = {
 
 
 def read_scope(resource: str) -> str:
-    """The scope reading a collection needs: `suppliers` or `/api/suppliers` (KeyError if unknown)."""
+    """The scope reading `suppliers` (or `/api/suppliers`) needs; KeyError if not in the map."""
     return READ_SCOPES[resource if resource.startswith("/") else f"/api/{resource}"]
 
 

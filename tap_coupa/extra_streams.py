@@ -127,8 +127,10 @@ def _array_problems(label: str, entry: Mapping[str, Any], parent: Any) -> list[s
     if parent is None:
         problems.append(f"{label} has `array` but no `parent`; give the stream whose records "
                         "carry the array.")  # fmt: skip
-    if not isinstance(array, list) or not array or not all(
-        isinstance(k, str) and _KEY.fullmatch(k) for k in array
+    if (
+        not isinstance(array, list)
+        or not array
+        or not all(isinstance(k, str) and _KEY.fullmatch(k) for k in array)
     ):
         problems.append(
             f"{label} has array {array!r}; give the keys to walk down the parent's record, "
@@ -140,37 +142,42 @@ def _array_problems(label: str, entry: Mapping[str, Any], parent: Any) -> list[s
                 f"{label} is an embedded array: it costs no request and needs its parent's "
                 f"scope, so remove `{key}`."
             )
-    key = entry.get("parent_id_key")
-    if key is not None and (not isinstance(key, str) or not _KEY.fullmatch(key)):
+    column = entry.get("parent_id_key")
+    if column is not None and (not isinstance(column, str) or not _KEY.fullmatch(column)):
         problems.append(
-            f"{label} has parent_id_key {key!r}; give a column name such as 'invoice-id'."
+            f"{label} has parent_id_key {column!r}; give a column name such as 'invoice-id'."
         )
     return problems
 
 
-def _entry_problems(  # noqa: PLR0917 - the running state of one pass over the list
+def _name_problems(
+    where: str, label: str, name: Any, builtin: Collection[str], seen: set[str]
+) -> list[str]:
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        return [
+            f"{where} has name {name!r}{_spaces(name)}; give lower-case letters, digits and "
+            "underscores, starting with a letter (it becomes the table name)."
+        ]
+    if name in builtin:
+        return [
+            f"{label}: {name!r} is a built-in stream; select that stream instead, or pick "
+            "another name."
+        ]
+    if name in seen:
+        return [f"{label}: the name {name!r} is declared twice; names must be unique."]
+    seen.add(name)
+    return []
+
+
+def _entry_problems(
     i: int, entry: Any, builtin: Collection[str], seen: set[str], parents: set[str]
 ) -> list[str]:
     where = f"`{SETTING}[{i}]`"
     if not isinstance(entry, Mapping):
         return [f"{where} must be an object with name, path and scope (or parent and array)."]
-    problems: list[str] = []
     name = entry.get("name")
     label = f"{where} ({name!r})" if isinstance(name, str) else where
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
-        problems.append(
-            f"{where} has name {name!r}{_spaces(name)}; give lower-case letters, digits and "
-            "underscores, starting with a letter (it becomes the table name)."
-        )
-    elif name in builtin:
-        problems.append(
-            f"{label}: {name!r} is a built-in stream; select that stream instead, or pick "
-            "another name."
-        )
-    elif name in seen:
-        problems.append(f"{label}: the name {name!r} is declared twice; names must be unique.")
-    else:
-        seen.add(name)
+    problems = _name_problems(where, label, name, builtin, seen)
     parent = entry.get("parent")
     if parent is not None:
         problems += _parent_problems(label, parent, parents)
@@ -250,7 +257,7 @@ def extra_specs(config: Mapping[str, Any]) -> list[StreamSpec]:
                     record(updated_at=DATETIME),
                     doc,
                     lines=(array,),
-                    parent_id_key=entry.get("parent_id_key") or _singular_id(parent),
+                    parent_id_key=entry.get("parent_id_key") or _singular_id(str(parent)),
                     ancestor_ids=tuple((key, _singular_id(key)) for key in array[:-1]),
                     **common,
                 )

@@ -19,11 +19,11 @@ import pytest
 
 from coupa_api.scopes import INVOICE_WRITES, NOT_COVERED, READ_SCOPES
 from coupa_emulator.resources import INVOICE_WRITE_SCOPES, RESOURCES
+from tap_coupa import tap as tap_module
 from tap_coupa.lines import EmbeddedLinesStream
 from tap_coupa.streams import STREAMS
 from tap_coupa.streams.catalog_doc import streams_section
 from tap_coupa.subresources import SubResourceStream
-from tap_coupa import tap as tap_module
 from tap_coupa.tap import TapCoupa
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -38,8 +38,9 @@ def endpoint(cls: Any) -> str:
 
 def replication(cls: Any) -> str:
     """How a stream class is replicated, as the docs name it."""
+    parent: Any = cls.parent_stream_type
     if isinstance(cls, type) and issubclass(cls, SubResourceStream):
-        return f"full table, per {cls.parent_stream_type.name} record read"
+        return f"full table, per {parent.name} record read"
     return "updated-at" if isinstance(getattr(cls, "replication_key", None), str) else "full table"
 
 
@@ -51,9 +52,7 @@ def streams_markdown(streams: Iterable[Any]) -> str:
     ]
     for cls in streams:
         key = ", ".join(cls.primary_keys or ())
-        rows.append(
-            f"| {cls.name} | {endpoint(cls)} | {cls.scope} | {key} | {replication(cls)} |"
-        )
+        rows.append(f"| {cls.name} | {endpoint(cls)} | {cls.scope} | {key} | {replication(cls)} |")
     return "\n".join(rows)
 
 

@@ -16,11 +16,11 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-#: Bookmarked on `updated-at`, filtered server-side with `updated-at[gt_or_eq]`.
-INCREMENTAL = "updated-at"
-#: Read in full on every run (Coupa gives the collection no `updated-at`, or a sub-resource).
-FULL_TABLE = "full table"
 Replication = Literal["updated-at", "full table"]
+#: Bookmarked on `updated-at`, filtered server-side with `updated-at[gt_or_eq]`.
+INCREMENTAL: Replication = "updated-at"
+#: Read in full on every run (Coupa gives the collection no `updated-at`, or a sub-resource).
+FULL_TABLE: Replication = "full table"
 #: What a row reads: a collection of its own, one per parent record, arrays in the parent.
 Kind = Literal["collection", "sub-resource", "embedded"]
 
@@ -78,7 +78,7 @@ class StreamSpec:
         return self.class_name or "".join(p.title() for p in self.name.split("_")) + "Stream"
 
 
-def _line(  # noqa: PLR0913 - one keyword per fact of the row
+def _line(
     name: str,
     schema: str,
     doc: str,

@@ -106,11 +106,22 @@ BAD = [
     ([{**AUDITS, "parent": "suppliers"}], "has no {placeholder} for its id"),
     ([{"name": "a", "array": ["invoice-lines"]}], "has `array` but no `parent`"),
     ([{"name": "a", "parent": "invoices", "array": []}], "has array []"),
-    ([{"name": "a", "parent": "invoices", "array": ["x"], "scope": "core.invoice.read"}],
-     "so remove `scope`"),
-    ([{"name": "a", "parent": "suppliers", "path": "/api/suppliers/{supplier_id}/x",
-       "scope": "core.supplier.read", "replication_key": "updated-at"}],
-     "leave replication_key out"),
+    (
+        [{"name": "a", "parent": "invoices", "array": ["x"], "scope": "core.invoice.read"}],
+        "so remove `scope`",
+    ),
+    (
+        [
+            {
+                "name": "a",
+                "parent": "suppliers",
+                "path": "/api/suppliers/{supplier_id}/x",
+                "scope": "core.supplier.read",
+                "replication_key": "updated-at",
+            }
+        ],
+        "leave replication_key out",
+    ),
     # `$` in a regex `match` accepts a final newline: each would have reached Coupa.
     ([{**AUDITS, "name": "audits\n"}], "has name 'audits\\n' (it starts or ends with a newline"),
     ([{**AUDITS, "path": AUDITS["path"] + "\n"}], "object_instances\\n' (it starts or ends"),

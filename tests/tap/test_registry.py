@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-
 import subprocess
 import sys
 
@@ -55,7 +54,7 @@ def test_schemas_are_built_when_first_read_not_at_import():
         "print(sorted(m for m in sys.modules if m.startswith('tap_coupa.schemas.') "
         "and m != 'tap_coupa.schemas._fragments'))"
     )
-    out = subprocess.run(
+    out = subprocess.run(  # noqa: S603 - this interpreter, a fixed snippet
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "[]"
@@ -66,8 +65,10 @@ def test_the_factory_refuses_a_row_it_cannot_build():
         build_streams([StreamSpec("orphans", {}, "x", parent="nowhere", lines=(("a",),))])
     with pytest.raises(ValueError, match="read in full per parent record"):
         build_streams(
-            [*SPECS[:1], StreamSpec("subs", {}, "x", path="/api/invoices/{invoice_id}/x",
-                                    parent="invoices")]  # fmt: skip
+            [
+                *SPECS[:1],
+                StreamSpec("subs", {}, "x", path="/api/invoices/{invoice_id}/x", parent="invoices"),
+            ]
         )
 
 
