@@ -11,6 +11,7 @@ import copy
 import io
 import json
 import re
+import textwrap
 from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,10 @@ import pytest
 from coupa_api.scopes import INVOICE_WRITES, NOT_COVERED, READ_SCOPES
 from coupa_emulator.resources import INVOICE_WRITE_SCOPES, RESOURCES
 from tap_coupa import tap as tap_module
+from tap_coupa.extra_streams import extra_stream_problems
 from tap_coupa.lines import EmbeddedLinesStream
 from tap_coupa.streams import STREAMS
+from tap_coupa.streams import specs as specs_module
 from tap_coupa.streams.catalog_doc import streams_section
 from tap_coupa.subresources import SubResourceStream
 from tap_coupa.tap import TapCoupa
@@ -168,3 +171,40 @@ def test_about_reads_the_same_versions_as_the_sdk():
     assert TapCoupa.get_supported_python_versions() == (
         PluginBase.get_supported_python_versions.__func__(TapCoupa)
     )
+
+
+def _blocks(language: str) -> list[str]:
+    text = (ROOT / "docs" / "adding-a-stream.md").read_text(encoding="utf-8")
+    return [
+        textwrap.dedent(block)
+        for block in re.findall(rf"^ *```{language}\n(.*?)^ *```", text, re.M | re.S)
+    ]
+
+
+def test_adding_a_stream_shows_rows_as_they_are_in_the_table():
+    """Each documented row, schema and scope line is one the project really has."""
+    rows = [b for b in _blocks("python") if "StreamSpec(" in b or "_line(" in b]
+    assert len(rows) == 3
+    for block in rows:
+        row = eval(block.strip().rstrip(","), vars(specs_module))  # noqa: S307 - our own doc
+        assert row in specs_module.SPECS, block
+    sources = {
+        "SHIPPING_TERM": ROOT / "tap_coupa" / "schemas" / "finance.py",
+        '"/api/shipping_terms"': ROOT / "coupa_api" / "scopes.py",
+        '_spec("shipping_terms"': ROOT / "coupa_emulator" / "resources.py",
+    }
+    others = [b.strip() for b in _blocks("python") if b not in rows]
+    assert len(others) == len(sources)
+    for line, (needle, path) in zip(others, sources.items(), strict=True):
+        assert line.startswith(needle)
+        assert line in path.read_text(encoding="utf-8"), (line, path)
+
+
+def test_adding_a_stream_config_example_is_valid_and_builds_each_kind():
+    (block,) = _blocks("json")
+    config = json.loads("{" + block + "}")
+    assert extra_stream_problems(config, [cls.name for cls in STREAMS]) == []
+    streams = {s.name: s for s in built_streams(**config)}
+    assert isinstance(streams["supplier_contacts"], SubResourceStream)
+    assert isinstance(streams["invoice_line_taxes"], EmbeddedLinesStream)
+    assert streams["vendor_scorecards"].replication_key == "updated-at"
