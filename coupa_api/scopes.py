@@ -1,47 +1,12 @@
-"""The scope map: every Coupa collection the connectors read or write, and the scope it needs.
+"""The scope map: the read scope Coupa documents for each collection the connectors use.
 
-One home for scopes (reference §3, §4): the tap's stream declarations take path, scope and
-replication from `ENDPOINTS`, the target takes its read and write scopes from here, and the
-README's stream table and the tap's `--about` are generated from the same table
-(tap_coupa.streams.catalog_doc). A path with a `{placeholder}` is a sub-resource, read once
-per parent record.
+Wire facts only (reference §3, §4): which path needs which scope. What the tap makes of a
+collection (its stream, replication, parent, embedded arrays) is the tap's stream table
+(tap_coupa.streams.specs); the target takes its read and write scopes from here too. A path
+with a `{placeholder}` is a sub-resource: Coupa serves it under one parent record.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """One readable Coupa collection, as the tap exposes it (one stream)."""
-
-    stream: str
-    path: str
-    scope: str
-    #: False where Coupa gives the resource no `updated-at`, or it is read per parent record:
-    #: read in full on every run.
-    incremental: bool = True
-    #: The stream whose records' ids fill the path's `{placeholder}` (a child stream).
-    parent: str | None = None
-
-    @property
-    def replication(self) -> str:
-        """How the stream is replicated, as the docs name it."""
-        if self.parent:
-            return f"full table, per {self.parent} record read"
-        return "updated-at" if self.incremental else "full table"
-
-
-def _ep(stream: str, scope: str, path: str | None = None, *, incremental: bool = True) -> Endpoint:
-    """A top-level collection, at `/api/<stream>` unless `path` says otherwise."""
-    return Endpoint(stream, path or f"/api/{stream}", scope, incremental=incremental)
-
-
-def _child(stream: str, scope: str, path: str, parent: str) -> Endpoint:
-    """A sub-resource: read in full for each parent record the run reads."""
-    return Endpoint(stream, path, scope, incremental=False, parent=parent)
-
 
 INVOICE = "core.invoice.read"
 PO = "core.purchase_order.read"
@@ -53,83 +18,80 @@ RECEIVING = "core.inventory.receiving.read"
 INTEGRATION = "core.integration.read"
 PROJECT = "core.project.read"
 
-# One line per collection: stream name, read scope, path when it is not /api/<stream>.
-_ENDPOINTS: tuple[Endpoint, ...] = (
+#: One line per collection: its path and the scope reading it needs.
+READ_SCOPES: dict[str, str] = {
     # procure to pay
-    _ep("invoices", INVOICE),
-    _ep("purchase_orders", PO),
-    _ep("purchase_order_changes", PO),
-    _ep("requisitions", "core.requisition.read"),
-    _ep("expense_reports", "core.expense.read"),
-    _ep("approvals", "core.approval.read"),
-    _ep("contracts", "core.contract.read"),
-    _ep("tax_registrations", INVOICE),
-    _ep("comments", "core.comment.read"),
-    _ep("easy_form_responses", "core.easy_form_response.read"),
-    _ep("quote_requests", "core.sourcing.read"),
-    _ep("quote_responses", "core.sourcing.response.read"),
+    "/api/invoices": INVOICE,
+    "/api/purchase_orders": PO,
+    "/api/purchase_order_changes": PO,
+    "/api/requisitions": "core.requisition.read",
+    "/api/expense_reports": "core.expense.read",
+    "/api/approvals": "core.approval.read",
+    "/api/contracts": "core.contract.read",
+    "/api/tax_registrations": INVOICE,
+    "/api/comments": "core.comment.read",
+    "/api/easy_form_responses": "core.easy_form_response.read",
+    "/api/quote_requests": "core.sourcing.read",
+    "/api/quote_responses": "core.sourcing.response.read",
     # inventory and receiving
-    _ep("inventory_transactions", "core.inventory.transaction.read"),
-    _ep("receiving_transactions", RECEIVING),
-    _ep("inventory_adjustments", "core.inventory.adjustment.read"),
-    _ep("inventory_consumptions", "core.inventory.consumption.read"),
-    _ep("inventory_transfers", "core.inventory.transfer.read"),
-    _ep("return_to_supplier_transactions", "core.inventory.return_to_supplier.read"),
-    _ep("asn_headers", "core.inventory.asn.read", "/api/asn/headers"),
-    _ep("receipt_requests", RECEIVING),
-    _ep("return_requests", RECEIVING),
+    "/api/inventory_transactions": "core.inventory.transaction.read",
+    "/api/receiving_transactions": RECEIVING,
+    "/api/inventory_adjustments": "core.inventory.adjustment.read",
+    "/api/inventory_consumptions": "core.inventory.consumption.read",
+    "/api/inventory_transfers": "core.inventory.transfer.read",
+    "/api/return_to_supplier_transactions": "core.inventory.return_to_supplier.read",
+    "/api/asn/headers": "core.inventory.asn.read",
+    "/api/receipt_requests": RECEIVING,
+    "/api/return_requests": RECEIVING,
     # suppliers, items, parties
-    _ep("suppliers", SUPPLIER),
-    _child("remit_to_addresses", SUPPLIER, "/api/suppliers/{supplier_id}/addresses", "suppliers"),
-    _ep("supplier_sites", SUPPLIER),
-    _ep("supplier_information", SUPPLIER),
-    _ep("supplier_risk_aware_feeds", "core.supplier.risk_aware.read",
-        "/api/supplier_risk_aware_feed"),
-    _ep("items", CATALOG),
-    _child("supplier_items", CATALOG, "/api/items/{item_id}/supplier_items", "items"),
-    _ep("users", "core.user.read"),
-    _ep("user_groups", "core.user_group.read"),
-    _ep("user_group_memberships", "core.user_group.read"),
-    _ep("departments", COMMON),
-    _ep("addresses", COMMON),
-    _ep("business_groups", COMMON),
-    _ep("legal_entities", "core.legal_entity.read"),
-    _ep("business_entities", "core.business_entity.read"),
-    _ep("projects", PROJECT),
-    _ep("tasks", PROJECT),
-    _ep("project_memberships", PROJECT),
+    "/api/suppliers": SUPPLIER,
+    "/api/suppliers/{supplier_id}/addresses": SUPPLIER,
+    "/api/supplier_sites": SUPPLIER,
+    "/api/supplier_information": SUPPLIER,
+    "/api/supplier_risk_aware_feed": "core.supplier.risk_aware.read",
+    "/api/items": CATALOG,
+    "/api/items/{item_id}/supplier_items": CATALOG,
+    "/api/users": "core.user.read",
+    "/api/user_groups": "core.user_group.read",
+    "/api/user_group_memberships": "core.user_group.read",
+    "/api/departments": COMMON,
+    "/api/addresses": COMMON,
+    "/api/business_groups": COMMON,
+    "/api/legal_entities": "core.legal_entity.read",
+    "/api/business_entities": "core.business_entity.read",
+    "/api/projects": PROJECT,
+    "/api/tasks": PROJECT,
+    "/api/project_memberships": PROJECT,
     # accounting and reference data
-    _ep("accounts", ACCOUNTING),
-    _ep("account_types", ACCOUNTING),
-    _ep("account_groups", ACCOUNTING),
-    _ep("account_validation_rules", ACCOUNTING),
-    _ep("budget_lines", "core.budget.read"),
-    _ep("budget_line_adjustments", "core.budget.read", incremental=False),
-    _ep("lookups", COMMON),
-    _ep("lookup_values", COMMON),
-    _ep("currencies", COMMON, incremental=False),
-    _ep("exchange_rates", COMMON),
-    _ep("payment_terms", COMMON),
-    _ep("shipping_terms", COMMON),
-    _ep("commodities", COMMON),
-    _ep("uoms", COMMON),
-    _ep("tax_codes", COMMON),
+    "/api/accounts": ACCOUNTING,
+    "/api/account_types": ACCOUNTING,
+    "/api/account_groups": ACCOUNTING,
+    "/api/account_validation_rules": ACCOUNTING,
+    "/api/budget_lines": "core.budget.read",
+    "/api/budget_line_adjustments": "core.budget.read",
+    "/api/lookups": COMMON,
+    "/api/lookup_values": COMMON,
+    "/api/currencies": COMMON,
+    "/api/exchange_rates": COMMON,
+    "/api/payment_terms": COMMON,
+    "/api/shipping_terms": COMMON,
+    "/api/commodities": COMMON,
+    "/api/uoms": COMMON,
+    "/api/tax_codes": COMMON,
     # Coupa Pay and payables
-    _ep("coupa_pay_payments", "core.pay.payments.read", "/api/coupa_pay/payments"),
-    _ep("coupa_pay_invoices", "core.payables.invoice.read", "/api/coupa_pay/invoices"),
-    _ep("charges", "core.pay.charges.read"),
-    _ep("payables_invoices", "core.payables.invoice.read", "/api/payables/invoices"),
-    _ep("payables_orders", "core.payables.order.read", "/api/payables/orders"),
-    _ep("payables_allocations", "core.payables.allocations.read", "/api/payables/allocations"),
-    _ep("payables_external", "core.payables.external.read", "/api/payables/external/payables"),
+    "/api/coupa_pay/payments": "core.pay.payments.read",
+    "/api/coupa_pay/invoices": "core.payables.invoice.read",
+    "/api/charges": "core.pay.charges.read",
+    "/api/payables/invoices": "core.payables.invoice.read",
+    "/api/payables/orders": "core.payables.order.read",
+    "/api/payables/allocations": "core.payables.allocations.read",
+    "/api/payables/external/payables": "core.payables.external.read",
     # integrations
-    _ep("integrations", INTEGRATION),
-    _ep("integration_runs", INTEGRATION),
-    _ep("integration_errors", INTEGRATION),
-    _ep("integration_history_records", INTEGRATION),
-)  # fmt: skip
-
-ENDPOINTS: dict[str, Endpoint] = {e.stream: e for e in _ENDPOINTS}
+    "/api/integrations": INTEGRATION,
+    "/api/integration_runs": INTEGRATION,
+    "/api/integration_errors": INTEGRATION,
+    "/api/integration_history_records": INTEGRATION,
+}  # fmt: skip
 
 #: Custom object instances: the path needs a definition id only the tenant knows (`extra_streams`).
 CUSTOM_OBJECTS_PATH = "/api/custom_objects/{definition_id}/object_instances"
@@ -166,9 +128,9 @@ INVOICE_WRITES: dict[str, tuple[str, ...]] = {
 }
 
 
-def read_scope(stream: str) -> str:
-    """The scope reading a built-in stream needs."""
-    return ENDPOINTS[stream].scope
+def read_scope(resource: str) -> str:
+    """The scope reading `suppliers` (or `/api/suppliers`) needs; KeyError if not in the map."""
+    return READ_SCOPES[resource if resource.startswith("/") else f"/api/{resource}"]
 
 
 def not_covered_table() -> str:

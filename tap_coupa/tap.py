@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.about import AboutFormatter
+from singer_sdk.about import AboutFormatter, python_versions
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import (
     CapabilitiesEnum,
@@ -23,13 +23,13 @@ from coupa_api.numeric_settings import CONNECTION_NUMBERS, TAP_NUMBERS
 from coupa_api.scopecheck import SCOPES_TEST
 from coupa_api.settings import CONNECTION_PROPERTIES, connection_problems
 from coupa_api.singer_files import MELTANO_STATE_KEY, state_problem, unwrap_meltano_state
-from tap_coupa import connection_check, deletions, tenant
+from tap_coupa import about, connection_check, deletions, tenant
 from tap_coupa.client import CoupaStream
 from tap_coupa.discovery import discover_schemas
 from tap_coupa.extra_streams import (
     EXTRA_STREAMS_PROPERTY,
-    extra_stream_classes,
     extra_stream_problems,
+    stream_classes,
 )
 from tap_coupa.output import BufferedMsgSpecWriter
 from tap_coupa.progress import ProgressReporter, quiet_per_request_metrics
@@ -180,13 +180,32 @@ class TapCoupa(CoupaPluginMixin, Tap):
 
     @property
     def all_stream_classes(self) -> list[type[CoupaStream]]:
-        """Built-in streams, then those declared in `extra_streams`."""
+        """Built-in streams, then those declared in `extra_streams` (one factory builds all)."""
         try:
-            extra = extra_stream_classes(self.config)
-        except (KeyError, TypeError, AttributeError):
-            extra = []  # invalid entries: check_config names them
-        return [*STREAMS, *extra]
+            return stream_classes(self.config)
+        except (KeyError, TypeError, AttributeError, ValueError):
+            return list(STREAMS)  # invalid entries: check_config names them
 
+    @override
+    @classmethod
+    def get_plugin_version(cls) -> str:
+        """The SDK's answer, from the METADATA header only (tap_coupa.about)."""
+        return about.version(cls.package_name or cls.name)
+
+    @override
+    @classmethod
+    def get_sdk_version(cls) -> str:
+        """The SDK's answer, from the METADATA header only (tap_coupa.about)."""
+        return about.version(about.SDK_PACKAGE)
+
+    @override
+    @classmethod
+    def get_supported_python_versions(cls) -> list[str] | None:
+        """The SDK's answer, from the METADATA header only (tap_coupa.about)."""
+        found = about.headers(cls.package_name or cls.name)
+        return None if found is None else python_versions(found)  # type: ignore[arg-type]
+
+    @override
     @classmethod
     def print_about(cls, output_format: str | None = None) -> None:
         """The SDK's `--about`, plus every stream with its endpoint, scope and replication.

@@ -1,64 +1,25 @@
-"""The registry: every stream the tap offers, parents before their line streams."""
+"""Every stream the tap offers: the classes the factory builds from the stream table.
+
+`STREAMS` is in table order (parents before their children); each class is also an attribute
+of this package under its class name (`tap_coupa.streams.InvoicesStream`).
+"""
 
 from __future__ import annotations
 
-from tap_coupa.client import CoupaStream
-from tap_coupa.streams import documents, finance, integrations, inventory, organisation, payables
-from tap_coupa.streams._declare import declared_in
-from tap_coupa.streams.embedded_arrays import EMBEDDED_ARRAY_STREAMS
-from tap_coupa.streams.expenses import ExpenseLinesStream, ExpenseReportsStream
-from tap_coupa.streams.parties import (
-    AddressesStream,
-    DepartmentsStream,
-    SuppliersStream,
-    UsersStream,
-)
-from tap_coupa.streams.procurement import (
-    ApprovalsStream,
-    ContractsStream,
-    InventoryTransactionsStream,
-    InvoiceLinesStream,
-    InvoicesStream,
-    PurchaseOrderLinesStream,
-    PurchaseOrdersStream,
-    RequisitionLinesStream,
-    RequisitionsStream,
-)
-from tap_coupa.streams.reference_data import (
-    AccountsStream,
-    AccountTypesStream,
-    CommoditiesStream,
-    CurrenciesStream,
-    ExchangeRatesStream,
-    LookupValuesStream,
-    PaymentTermsStream,
-    UomsStream,
-)
+from typing import Any
 
-STREAMS: tuple[type[CoupaStream], ...] = (
-    InvoicesStream,
-    InvoiceLinesStream,
-    PurchaseOrdersStream,
-    PurchaseOrderLinesStream,
-    RequisitionsStream,
-    RequisitionLinesStream,
-    ExpenseReportsStream,
-    ExpenseLinesStream,
-    ApprovalsStream,
-    ContractsStream,
-    InventoryTransactionsStream,
-    SuppliersStream,
-    UsersStream,
-    DepartmentsStream,
-    AddressesStream,
-    AccountsStream,
-    AccountTypesStream,
-    LookupValuesStream,
-    CurrenciesStream,
-    ExchangeRatesStream,
-    PaymentTermsStream,
-    CommoditiesStream,
-    UomsStream,
-    *declared_in(documents, inventory, organisation, finance, payables, integrations),
-    *EMBEDDED_ARRAY_STREAMS,
-)
+from tap_coupa.client import CoupaStream
+from tap_coupa.streams.factory import build_streams
+from tap_coupa.streams.specs import SPECS
+
+STREAMS: tuple[type[CoupaStream], ...] = build_streams(SPECS, __name__)
+_BY_CLASS_NAME = {cls.__name__: cls for cls in STREAMS}
+
+
+def __getattr__(name: str) -> Any:
+    """`InvoicesStream` and the other built classes, by class name."""
+    try:
+        return _BY_CLASS_NAME[name]
+    except KeyError:
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg) from None

@@ -66,6 +66,33 @@ def test_extra_streams_get_the_same_retries(coupa, config):
     assert sorted(run.ids("audits")) == _truth(coupa, 9)
 
 
+def test_declared_sub_resource_and_embedded_array_read_what_built_in_ones_read(coupa, config):
+    # The same collections the built-in remit_to_addresses and invoice_line_allocations read,
+    # declared in config: one factory builds both kinds, so the rows must be the same.
+    config["extra_streams"] = [
+        {"name": "supplier_addresses", "parent": "suppliers", "scope": "core.supplier.read",
+         "path": "/api/suppliers/{supplier_id}/addresses"},
+        {"name": "line_allocations", "parent": "invoices",
+         "array": ["invoice-lines", "account-allocations"]},
+    ]  # fmt: skip
+    catalog = discover(config)
+    props = {e["tap_stream_id"]: e["schema"]["properties"] for e in catalog["streams"]}
+    assert {"supplier-id"} <= set(props["supplier_addresses"])
+    assert {"invoice-id", "invoice-updated-at", "invoice-line-id"} <= set(props["line_allocations"])
+    streams = ["supplier_addresses", "remit_to_addresses", "line_allocations",
+               "invoice_line_allocations"]  # fmt: skip
+    run = run_tap(config, catalog=select(catalog, streams))
+    assert run.ids("supplier_addresses")
+    assert sorted(run.ids("supplier_addresses")) == sorted(run.ids("remit_to_addresses"))
+    assert run.ids("line_allocations")
+    assert sorted(run.ids("line_allocations")) == sorted(run.ids("invoice_line_allocations"))
+    built_in = {r["id"]: r for r in run.records("invoice_line_allocations")}
+    for row in run.records("line_allocations"):
+        expected = built_in[row["id"]]
+        assert row["invoice-id"] == expected["invoice-id"]
+        assert row["invoice-line-id"] == expected["invoice-line-id"]
+
+
 BAD = [
     ([{**AUDITS, "path": "api/custom_objects/9"}], "has path 'api/custom_objects/9'"),
     ([{**AUDITS, "path": "/api/custom_objects/{id}/object_instances"}], "placeholders"),
@@ -75,6 +102,26 @@ BAD = [
     ([{**AUDITS, "scope": "core.common.write"}], "read scope"),
     ([{**AUDITS, "replication_key": "created-at"}], "replication_key 'created-at'"),
     ([{**AUDITS, "primary_key": ["id"]}], "unknown keys primary_key"),
+    ([{**AUDITS, "parent": "nowhere", "path": "/api/x/{x_id}/y"}], "has parent 'nowhere'"),
+    ([{**AUDITS, "parent": "suppliers"}], "has no {placeholder} for its id"),
+    ([{"name": "a", "array": ["invoice-lines"]}], "has `array` but no `parent`"),
+    ([{"name": "a", "parent": "invoices", "array": []}], "has array []"),
+    (
+        [{"name": "a", "parent": "invoices", "array": ["x"], "scope": "core.invoice.read"}],
+        "so remove `scope`",
+    ),
+    (
+        [
+            {
+                "name": "a",
+                "parent": "suppliers",
+                "path": "/api/suppliers/{supplier_id}/x",
+                "scope": "core.supplier.read",
+                "replication_key": "updated-at",
+            }
+        ],
+        "leave replication_key out",
+    ),
     # `$` in a regex `match` accepts a final newline: each would have reached Coupa.
     ([{**AUDITS, "name": "audits\n"}], "has name 'audits\\n' (it starts or ends with a newline"),
     ([{**AUDITS, "path": AUDITS["path"] + "\n"}], "object_instances\\n' (it starts or ends"),
