@@ -13,6 +13,7 @@ from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -69,6 +70,16 @@ class TapRun:
 
 def parse_messages(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.strip().startswith("{")]
+
+
+def last_page_query(coupa: Any, path: str = "/api/invoices") -> dict[str, list[str]]:
+    """The query of the last page read from `path` (not the tenant check's `limit=1` probe).
+
+    The tenant check and the first page go out together, so the log's last request to a path
+    can be either; a page request is the one that asks for an order.
+    """
+    queries = [parse_qs(r["query"]) for r in coupa.control.requests_log() if r["path"] == path]
+    return [q for q in queries if "order_by" in q][-1]
 
 
 def run_tap(

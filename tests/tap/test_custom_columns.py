@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
 import requests
@@ -13,7 +12,7 @@ from tap_coupa.custom_fields import PREFIX
 from tap_coupa.field_types import coerce, fits, typed
 from tap_coupa.streams import STREAMS
 from tests.conftest import fetch_token
-from tests.tap.conftest import discover, run_tap, select
+from tests.tap.conftest import discover, last_page_query, run_tap, select
 
 
 def streams_of(catalog: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -81,9 +80,7 @@ def test_a_selected_custom_column_asks_coupa_for_custom_fields(coupa, config):
     keep = {"id", "updated-at", PREFIX + "cost-center"}
     trimmed = select(catalog, ["invoices"], deselect={"invoices": set(props) - keep})
     run = run_tap(config, catalog=trimmed)
-    query = parse_qs(
-        [r for r in coupa.control.requests_log() if r["path"] == "/api/invoices"][-1]["query"]
-    )
+    query = last_page_query(coupa)
     fields = json.loads(query["fields"][0])
     assert {"custom_fields": {}} in fields
     assert not [f for f in fields if isinstance(f, str) and f.startswith(PREFIX)]

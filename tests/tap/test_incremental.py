@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from urllib.parse import parse_qs
 
 import pytest
 
 from coupa_api.errors import CoupaError
-from tests.tap.conftest import discover, parse_messages, run_cli, run_tap, select
+from tests.tap.conftest import discover, last_page_query, parse_messages, run_cli, run_tap, select
 
 
 def instant(value: str) -> dt.datetime:
@@ -60,8 +59,7 @@ def test_second_run_reads_only_what_changed(coupa, config, invoices_only):
     # Only the records sharing the bookmark instant come again (the >= boundary), no others.
     assert sorted(second.ids("invoices")) == sorted(ties)
 
-    log = coupa.control.requests_log()
-    query = parse_qs([r for r in log if r["path"] == "/api/invoices"][-1]["query"])
+    query = last_page_query(coupa)
     assert instant(query["updated-at[gt_or_eq]"][0]) == instant(bookmark)
 
 
@@ -106,9 +104,7 @@ def test_lookback_window_reaches_back(coupa, config, invoices_only):
     first = run_tap(config, catalog=invoices_only)
     config["lookback_window"] = 3600
     run_tap(config, catalog=invoices_only, state=first.final_state)
-    query = parse_qs(
-        [r for r in coupa.control.requests_log() if r["path"] == "/api/invoices"][-1]["query"]
-    )
+    query = last_page_query(coupa)
     since = instant(query["updated-at[gt_or_eq]"][0])
     assert since == instant(first.bookmark("invoices")) - dt.timedelta(hours=1)
 
@@ -116,9 +112,7 @@ def test_lookback_window_reaches_back(coupa, config, invoices_only):
 def test_lookback_does_not_widen_the_first_run(coupa, config, invoices_only):
     config.update(lookback_window=3600, start_date="2024-10-01T00:00:00+00:00")
     run_tap(config, catalog=invoices_only)
-    query = parse_qs(
-        [r for r in coupa.control.requests_log() if r["path"] == "/api/invoices"][-1]["query"]
-    )
+    query = last_page_query(coupa)
     assert instant(query["updated-at[gt_or_eq]"][0]) == instant("2024-10-01T00:00:00+00:00")
 
 
