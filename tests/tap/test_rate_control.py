@@ -156,11 +156,12 @@ BEYOND_THE_BUDGET = {
 }
 UNUSABLE = {"garbage": "soon", "negative": "-5", "a date past": "Wed, 21 Oct 2015 07:28:00 GMT"}
 #: Retry-After value -> (max_retries, what the sentence says, how many 429s may be served).
-#: Beyond the budget: waited the budget once, then one more attempt (not an hour, no storm).
+#: Beyond the budget: waited the budget once, then one more attempt (not an hour, no storm);
+#: the tenant check and the first page go out together, so each may be refused and retried once.
 #: Unusable: ordinary backoff until `max_retries` is spent.
 RETRY_AFTER_CASES = {
     **{
-        f"beyond-{name}": (value, 8, ("`max_retry_seconds` (2 s)", "Retry-After", "429"), (2, 3))
+        f"beyond-{name}": (value, 8, ("`max_retry_seconds` (2 s)", "Retry-After", "429"), (2, 4))
         for name, value in BEYOND_THE_BUDGET.items()
     },
     **{
