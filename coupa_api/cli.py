@@ -13,7 +13,6 @@ One mechanism for both plugins:
 from __future__ import annotations
 
 import contextlib
-import difflib
 import json
 import logging
 import os
@@ -123,6 +122,8 @@ def unknown_setting_warnings(config: Mapping[str, Any], schema: Mapping[str, Any
         if key in known or key.startswith("_"):
             continue
         shown = key if len(key) <= 60 else key[:60] + "…"
+        import difflib  # noqa: PLC0415 - only for an unknown key; keeps it off `--about`
+
         close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
         if close:
             fix = f"did you mean `{close[0]}`? Rename it; as written it is ignored."

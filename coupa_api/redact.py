@@ -15,7 +15,7 @@ handlers configured later by `SINGER_SDK_LOG_CONFIG` or a library are covered to
 from __future__ import annotations
 
 import copy
-import html
+import functools
 import json
 import logging
 import re
@@ -47,38 +47,47 @@ _QUOTED = (
 _UNQUOTED = r"(?:(?!%22|%26|%27|%2C|&quot;|&\#39;)[^\"'&\s,;}<>\])\\])+"
 _LEFT = r"(?<![A-Za-z0-9])"
 
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # Authorization credentials in a header, a log line or a url-encoded form.
-    (re.compile(r"(?i)\b(bearer)(\s+|%20|\+)[A-Za-z0-9._~+/=%-]+"), r"\1\2" + MASK),
-    (
-        re.compile(
-            r"\b(Basic)(\s+|%20|\+)(?=[A-Za-z0-9+/]*(?:[0-9+/=]|[a-z][A-Z]))[A-Za-z0-9+/]{6,}={0,2}"
-        ),
-        r"\1\2" + MASK,
-    ),
-    # A password in a URL's userinfo: https://user:password@host
-    (re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@\[\]]+:)[^@\s/]+@"), r"\1" + MASK + "@"),
-    # Anything JWT-shaped: base64url parts, the first starting with '{"' encoded.
-    (re.compile(r"eyJ[A-Za-z0-9_-]{2,}(?:\.[A-Za-z0-9_-]*){1,2}"), MASK),
-    # XML/HTML elements named for a secret: <access_token>v</access_token>, <client-secret>.
-    (
-        re.compile(rf"(?i)(<\s*(?:[\w-]+:)?{_KEY}\b[^>]*>)(?:<!\[CDATA\[.*?\]\]>|[^<]*)"),
-        r"\1" + MASK,
-    ),
-    # "key": "value", 'key': 'value', \"key\": \"value\", &quot;key&quot;:..., key=%22value%22
-    *(
+
+@functools.cache
+def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """The shape patterns, compiled on first use (thread-safe: a race compiles them twice).
+
+    Compiling them is the dearest import of the tap's `--about` path, and most runs never
+    log a line with a trigger word.
+    """
+    return (
+        # Authorization credentials in a header, a log line or a url-encoded form.
+        (re.compile(r"(?i)\b(bearer)(\s+|%20|\+)[A-Za-z0-9._~+/=%-]+"), r"\1\2" + MASK),
         (
-            re.compile(rf"(?i)({_LEFT}{_KEY}{_SEPARATOR}{quote_re})(?!\[REDACTED\]){body}"),
+            re.compile(
+                r"\b(Basic)(\s+|%20|\+)(?=[A-Za-z0-9+/]*(?:[0-9+/=]|[a-z][A-Z]))[A-Za-z0-9+/]{6,}={0,2}"
+            ),
+            r"\1\2" + MASK,
+        ),
+        # A password in a URL's userinfo: https://user:password@host
+        (re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@\[\]]+:)[^@\s/]+@"), r"\1" + MASK + "@"),
+        # Anything JWT-shaped: base64url parts, the first starting with '{"' encoded.
+        (re.compile(r"eyJ[A-Za-z0-9_-]{2,}(?:\.[A-Za-z0-9_-]*){1,2}"), MASK),
+        # XML/HTML elements named for a secret: <access_token>v</access_token>, <client-secret>.
+        (
+            re.compile(rf"(?i)(<\s*(?:[\w-]+:)?{_KEY}\b[^>]*>)(?:<!\[CDATA\[.*?\]\]>|[^<]*)"),
             r"\1" + MASK,
-        )
-        for quote_re, body in _QUOTED
-    ),
-    # key=value, key: value, key%3Dvalue (unquoted: up to a delimiter)
-    (
-        re.compile(rf"(?i)({_LEFT}{_KEY}{_SEPARATOR})(?!{_ANY_QUOTE}|\[REDACTED\]){_UNQUOTED}"),
-        r"\1" + MASK,
-    ),
-)
+        ),
+        # "key": "value", 'key': 'value', \"key\": \"value\", &quot;key&quot;:..., key=%22value%22
+        *(
+            (
+                re.compile(rf"(?i)({_LEFT}{_KEY}{_SEPARATOR}{quote_re})(?!\[REDACTED\]){body}"),
+                r"\1" + MASK,
+            )
+            for quote_re, body in _QUOTED
+        ),
+        # key=value, key: value, key%3Dvalue (unquoted: up to a delimiter)
+        (
+            re.compile(rf"(?i)({_LEFT}{_KEY}{_SEPARATOR})(?!{_ANY_QUOTE}|\[REDACTED\]){_UNQUOTED}"),
+            r"\1" + MASK,
+        ),
+    )
+
 
 #: Every pattern above needs one of these (lower-cased) in the text; most log lines have none.
 _TRIGGERS = ("bearer", "basic", "eyj", "secret", "token", "passw", "api", "key", "://")
@@ -90,6 +99,8 @@ _literals: tuple[str, ...] = ()  # every registered value and its encodings, lon
 
 def _variants(secret: str) -> set[str]:
     """`secret` as it may appear in a URL, a form, JSON, XML/HTML or a Python repr."""
+    import html  # noqa: PLC0415 - only when a secret is registered; keeps it off `--about`
+
     forms = {
         secret,
         quote(secret, safe=""),
@@ -174,7 +185,7 @@ def redact(text: str, *secrets: str | None) -> str:
     lowered = text.lower()
     if not any(trigger in lowered for trigger in _TRIGGERS):
         return text
-    for pattern, replacement in _PATTERNS:
+    for pattern, replacement in _patterns():
         text = pattern.sub(replacement, text)
     return text
 

@@ -1,5 +1,5 @@
 """`python -m tap_coupa`."""
 
-from tap_coupa.tap import TapCoupa
+from tap_coupa.tap import main
 
-TapCoupa.cli()
+main()
