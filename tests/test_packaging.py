@@ -138,7 +138,8 @@ def test_emulator_stack_is_an_extra_used_only_by_the_emulator() -> None:
         assert module in emulator_imports, f"{dist} is in [emulator] but the emulator never uses it"
         for package in PRODUCTION:
             assert module not in imported_modules(package), f"{package} imports {module}"
-    assert "dev,emulator" in (ROOT / "tasks.py").read_text(), "tasks.py must install the extra"
+    venv_task = ROOT / "devtasks" / "venv.py"
+    assert "dev,emulator" in venv_task.read_text(), "the venv task must install the extra"
 
 
 def test_wheel_ships_typed_packages_and_one_version(wheel: Path) -> None:
