@@ -56,7 +56,9 @@ class Quotas:
         if allowed:
             used += 1
         self.windows[key] = (start, used)
-        return QuotaAnswer(allowed, limit, max(0, limit - used), start + window - now, window)
+        # `window - (now - start)`, not `start + window - now`: with a large monotonic `now` the
+        # latter rounds 60 s up to 60.000000000004, which the headers' ceil turned into 61.
+        return QuotaAnswer(allowed, limit, max(0, limit - used), window - (now - start), window)
 
 
 def quota_headers(style: str, answer: QuotaAnswer, wall_now: float | None = None) -> dict[str, str]:

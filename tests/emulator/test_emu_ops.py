@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from coupa_emulator.control import ControlError
+from coupa_emulator.quota import Quotas, quota_headers
 
 
 def _burst(api, n, path="/api/currencies"):
@@ -217,3 +218,12 @@ def test_clear_faults_and_issued_tokens(api, coupa):
     assert api.token in coupa.control.issued_tokens()
     coupa.control.reset()
     assert coupa.control.issued_tokens() == []
+
+
+@pytest.mark.parametrize("now", [1.0, 65_500.0, 65_535.9, 2.0**20 - 30])
+def test_a_fresh_quota_window_resets_in_exactly_its_length(now):
+    # Found by CI at ~18 h uptime: `start + window - now` rounds 60 up to 60.000000000007 once
+    # the monotonic clock nears a power of two, and the headers said reset=61.
+    answer = Quotas().take("client", 3, 60, now=now)
+    assert answer.reset_seconds == 60
+    assert quota_headers("ietf", answer)["RateLimit"] == '"default";r=2;t=60'
