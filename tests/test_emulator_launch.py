@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import requests
 
 from coupa_emulator.launch import EmulatorStartError, launch, module_command
+from tests.conftest import fetch_token
 
 ARGS = ["--port", "0", "--scale", "20", "--settle-seconds", "0"]
 
@@ -19,13 +19,7 @@ def test_launch_reads_the_url_serves_and_stops(tmp_path: Path) -> None:
     emulator = launch(ARGS, command=module_command(sys.executable), log=log, timeout=90)
     try:
         assert emulator.base_url.startswith("http://127.0.0.1:")
-        token = requests.post(
-            f"{emulator.base_url}/oauth2/token",
-            data={"grant_type": "client_credentials", "client_id": "demo",
-                  "client_secret": "demo-secret", "scope": "core.invoice.read"},
-            timeout=30,
-        )  # fmt: skip
-        assert token.status_code == 200
+        assert fetch_token(emulator.base_url, scope="core.invoice.read")
         process = emulator.process
         assert process is not None
     finally:
