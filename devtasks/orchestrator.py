@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,31 @@ MAX_ORCHESTRATOR_PYTHON = (3, 12)
 
 
 def ensure_orchestrator_venv(*, quiet: bool = False) -> Path:
-    """Create or refresh `.venv-orchestrator`: Dagster, dagster-meltano and Meltano, pinned."""
+    """Create or refresh `.venv-orchestrator`: Dagster, dagster-meltano and Meltano, pinned.
+
+    Under a lock: parallel test workers (and two shells) may ask for it at the same moment.
+    """
+    with exclusive(ROOT / ".venv-orchestrator.lock"):
+        return _ensure_orchestrator_venv(quiet=quiet)
+
+
+@contextlib.contextmanager
+def exclusive(lock: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `lock` (a file) while the block runs; POSIX only, else no-op."""
+    try:
+        import fcntl  # noqa: PLC0415 - POSIX only
+    except ImportError:  # Windows: one shell at a time, as before
+        yield
+        return
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _ensure_orchestrator_venv(*, quiet: bool) -> Path:
     if sys.version_info[:2] > MAX_ORCHESTRATOR_PYTHON:
         raise TaskError(
             paragraph(

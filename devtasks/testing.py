@@ -50,12 +50,29 @@ def cmd_test(args: argparse.Namespace) -> int:
 SLOW_MARKERS = ("meltano", "packaging", "orchestrator", "dbt", "slow")
 
 
+#: pytest-xdist workers. Most of the suite waits (on the emulator's latency, on Meltano, pip
+#: and dbt subprocesses), so three workers keep two cores busy. `--dist loadfile` keeps a test
+#: file on one worker, in order: its tests share module fixtures (a Meltano project, a dbt
+#: build, a wheel), and the documented blocks build on the ones before them.
+WORKERS = 3
+
+
 def pytest_args(args: argparse.Namespace) -> list[str]:
-    """The pytest arguments of `test`: the slowest tests named, `--fast` without slow tiers."""
+    """The pytest arguments of `test`: parallel workers, the slowest tests named, `--fast`."""
     extra: list[str] = ["--durations=15"]
+    if not chooses_workers(args.pytest_args):
+        extra += ["-n", str(WORKERS), "--dist", "loadfile"]
     if args.fast:
         extra += ["-m", "not (" + " or ".join(SLOW_MARKERS) + ")"]
     return [*extra, *args.pytest_args]
+
+
+def chooses_workers(pytest_args: list[str]) -> bool:
+    """Whether the user's own pytest arguments set the workers, turn xdist off, or debug."""
+    for arg in pytest_args:
+        if arg.startswith(("-n", "--numprocesses", "--pdb", "--trace")) or "no:xdist" in arg:
+            return True
+    return False
 
 
 def junit_counts(path: Path) -> tuple[int, int]:
