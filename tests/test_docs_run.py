@@ -1,12 +1,14 @@
 """Every shell block in README.md and docs/*.md runs, and every output they show is compared.
 
 The blocks (```bash, ```sh, ```shell, ```console) are collected when the tests are collected, one
-test per block, in reading order: README.md first, then docs/*.md by name. New blocks are picked
-up without touching this file. They run in a scratch copy of the repository (its `.venv` and
-`.venv-orchestrator` are the real ones, linked; Meltano installs its own plugins there; state,
-logs and DuckDB file stay in the copy), with `.venv/bin` first on PATH as after
-`source .venv/bin/activate`, stderr merged into stdout, Python unbuffered and a 100-column
-terminal (tasks.py wraps its paragraphs to the terminal's width).
+test per block, in reading order: README.md first, then docs/output.md (it queries the database
+README's demo wrote, and runs `demo --changes`, before docs/meltano.md clears the demo's state),
+then the other docs/*.md by name. New blocks and pages are picked up without touching this
+file. They run in a scratch copy of the repository (its `.venv` and `.venv-orchestrator` are the
+real ones, linked; Meltano installs its own plugins there; state, logs and DuckDB file stay in
+the copy), with `.venv/bin` first on PATH as after `source .venv/bin/activate`, stderr merged
+into stdout, Python unbuffered and a 100-column terminal (tasks.py wraps its paragraphs to the
+terminal's width).
 
 Outputs. In a ```console block, the lines after a `$ command` (up to the next `$`) are what that
 command prints, stdout and stderr together, and the test compares them with what it printed.
@@ -71,10 +73,17 @@ import tasks
 pytestmark = [pytest.mark.meltano]
 
 ROOT = tasks.ROOT
-DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+#: Pages that continue README's demo: they run right after README, in this order.
+FOLLOWS_README = (ROOT / "docs" / "output.md",)
+DOCUMENTS = [
+    ROOT / "README.md",
+    *FOLLOWS_README,
+    *sorted(set((ROOT / "docs").glob("*.md")) - set(FOLLOWS_README)),
+]
 SHELL_LANGUAGES = {"bash", "sh", "shell", "console"}
-#: Ports the docs use, each its own server: the `dev` environment's emulator (8080), README's
-#: slow one (8081), troubleshooting's (8082). A reader can follow every page at once.
+#: Ports the docs use, each its own server: the `dev` environment's emulator (8080),
+#: docs/running.md's slow one (8081), troubleshooting's (8082). A reader can follow every page
+#: at once.
 DOCUMENTED_PORTS = ("8080", "8081", "8082")
 PORT_PATTERN = re.compile(r"\b(?:" + "|".join(DOCUMENTED_PORTS) + r")\b")
 DEFAULT_TIMEOUT_S = 240

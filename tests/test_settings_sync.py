@@ -1,8 +1,11 @@
-"""meltano.yml, the plugins' own settings and the README never drift apart."""
+"""meltano.yml, the plugins' own settings, the README and the settings pages never drift apart."""
 
 from __future__ import annotations
 
+import copy
+import io
 import re
+from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +35,7 @@ def plugin(name: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("name", "cls"), [("tap-coupa", TapCoupa), ("target-coupa", TargetCoupa)])
-def test_meltano_settings_match_the_plugin(name, cls):
+def test_meltano_settings_match_the_plugin(name: str, cls: Any) -> None:
     own = set(cls.config_jsonschema["properties"]) - SDK_BUILTINS
     entry = plugin(name)
     declared = {s["name"] for s in entry["settings"]}
@@ -43,16 +46,72 @@ def test_meltano_settings_match_the_plugin(name, cls):
 
 
 @pytest.mark.parametrize(("name", "cls"), [("tap-coupa", TapCoupa), ("target-coupa", TargetCoupa)])
-def test_meltano_capabilities_match_the_plugin(name, cls):
+def test_meltano_capabilities_match_the_plugin(name: str, cls: Any) -> None:
     assert set(plugin(name)["capabilities"]) == {str(c) for c in cls.capabilities}
 
 
-def test_readme_settings_table_is_current():
-    readme = (ROOT / "README.md").read_text()
-    for name in set(TapCoupa.config_jsonschema["properties"]) - SDK_BUILTINS:
-        assert f"| {name} |" in readme, name
-    assert readme.index("python3 tasks.py demo") < readme.index("python3 tasks.py test")
-    assert "python3 tasks.py test" in (ROOT / ".ci" / "run").read_text()
+#: The header `--about --format=markdown` gives its settings table (and the docs copy).
+SETTINGS_HEADER = "| Setting | Required | Default | Description |"
+
+
+def settings_rows(text: str) -> list[str]:
+    """The rows of the first settings table in `text` (below its header and separator)."""
+    lines = text.splitlines()
+    rows: list[str] = []
+    for line in lines[lines.index(SETTINGS_HEADER) + 2 :]:
+        if not line.startswith("| "):
+            break
+        rows.append(line)
+    return rows
+
+
+def about_markdown(cls: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """What `<plugin> --about --format=markdown` prints."""
+    # The SDK adds its built-in settings to the class's schema while building `--about`.
+    monkeypatch.setattr(cls, "config_jsonschema", copy.deepcopy(cls.config_jsonschema))
+    out = io.StringIO()
+    with redirect_stdout(out):
+        cls.print_about("markdown")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("doc", "cls", "with_sdk_settings"),
+    [("docs/settings.md", TapCoupa, False), ("docs/target.md", TargetCoupa, True)],
+)
+def test_docs_settings_tables_are_what_about_prints(
+    doc: str, cls: Any, with_sdk_settings: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each plugin's settings page shows `--about --format=markdown`'s table, row for row."""
+    own = set(cls.config_jsonschema["properties"]) - SDK_BUILTINS
+    printed = settings_rows(about_markdown(cls, monkeypatch))
+    if not with_sdk_settings:
+        printed = [r for r in printed if r.split("|")[1].strip().split(".")[0] in own]
+    documented = settings_rows((ROOT / doc).read_text(encoding="utf-8"))
+    assert own <= {row.split("|")[1].strip() for row in documented}, doc
+    assert documented == printed, (
+        f"{doc}'s settings table is stale: paste the rows of "
+        f"`{cls.name} --about --format=markdown` (its own settings)"
+    )
+
+
+def test_readme_starts_with_the_two_commands_ci_runs() -> None:
+    """The README opens with the demo and the test command; .ci/run runs exactly the latter."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    first = next(n for n, line in enumerate(readme) if line.startswith("```"))
+    before = [
+        line for line in readme[:first] if line.strip() and not line.startswith(("# ", "<!--"))
+    ]
+    assert before == [], "README.md starts with its title, then the two commands"
+    end = readme.index("```", first + 1)
+    commands = [re.sub(r"\s+#.*$", "", line).strip() for line in readme[first + 1 : end]]
+    assert commands == ["python3 tasks.py demo", "python3 tasks.py test"]
+    ci = [
+        line.strip()
+        for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert ci[-1] == commands[1], ".ci/run ends with exactly the README's test command"
 
 
 def test_multi_tenant_example_declares_every_setting_like_the_project() -> None:
