@@ -47,6 +47,10 @@ SETTLE_GRACE_SECONDS = 2.0
 ScopeSource = Iterable[str] | Callable[[], Iterable[str]]
 
 
+#: Seconds a token lives when the token response has no `expires_in` (Coupa's are ~24 h).
+DEFAULT_EXPIRES_IN = 86399
+
+
 class CoupaOAuth(OAuthAuthenticator):
     """Client-credentials token for one Coupa instance, shared by all streams of a run."""
 
@@ -68,7 +72,7 @@ class CoupaOAuth(OAuthAuthenticator):
             auth_endpoint=f"{base_url}/oauth2/token",
             client_id=client_id,
             client_secret=client_secret,
-            default_expiration=86399,
+            default_expiration=DEFAULT_EXPIRES_IN,
         )
         self._scope_source = scopes
         self._resolved_scopes: list[str] | None = None
@@ -178,7 +182,7 @@ class CoupaOAuth(OAuthAuthenticator):
                 raise CoupaAuthError(msg) from exc
             self.access_token = str(payload["access_token"])
             redaction.register(self.access_token)
-            expires = payload.get("expires_in", self._default_expiration)
+            expires = payload.get("expires_in", DEFAULT_EXPIRES_IN)
             self.expires_in = int(expires) if expires else None
             self._minted_at = time.monotonic()
             self._proven = False
