@@ -22,6 +22,7 @@ from typing import Any
 
 import requests
 from singer_sdk.authenticators import OAuthAuthenticator
+from typing_extensions import override
 from urllib3.util import parse_url
 
 from coupa_api import redact as redaction
@@ -114,11 +115,13 @@ class CoupaOAuth(OAuthAuthenticator):
         return self._resolved_scopes
 
     @property
+    @override
     def oauth_scopes(self) -> str:
         """Space-separated, as Coupa's token endpoint expects."""
         return " ".join(self.scopes)
 
     @property
+    @override
     def oauth_request_body(self) -> dict[str, Any]:
         """The client-credentials form body."""
         body = {
@@ -136,6 +139,7 @@ class CoupaOAuth(OAuthAuthenticator):
         lifetime = float(self.expires_in or 0)
         return min(max(lifetime * 0.1, 60.0), 1800.0, lifetime / 2)
 
+    @override
     def is_token_valid(self) -> bool:
         """True while the token has more than the safety margin left."""
         if self.access_token is None or self._minted_at is None:
@@ -146,6 +150,7 @@ class CoupaOAuth(OAuthAuthenticator):
         return age < self.expires_in - self.refresh_margin()
 
     # -- minting ------------------------------------------------------------------------------
+    @override
     def update_access_token(self) -> None:
         """Mint a token, retrying transient failures; explain refusals."""
         with self._lock:
@@ -293,6 +298,7 @@ class CoupaOAuth(OAuthAuthenticator):
             time.sleep(wait)
         return f"Bearer {token}"
 
+    @override
     def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         """Set the bearer header only (the SDK's base class would re-encode the query)."""
         request.headers["Authorization"] = self.bearer_header()

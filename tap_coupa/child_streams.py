@@ -28,9 +28,10 @@ class ChildStream(CoupaStream):
     def _write_schema_message(self) -> None:
         """Once per run: the SDK repeats it at every child sync.
 
-        Private: `Stream.sync` calls this method before every sync and singer-sdk 0.54 has no
-        public "schema once" switch for child streams (the SCHEMA messages are built by the
-        private `_generate_schema_messages` too). Pinned in tests/tap/test_sdk_pins.py.
+        Private: `Stream.sync` (final) calls this method before every sync and singer-sdk 0.54
+        has no public "schema once" switch for child streams (the SCHEMA messages are built by
+        the private `_generate_schema_messages` too); no SDK issue asks for one as of 0.54.9.
+        Pinned in tests/tap/test_sdk_pins.py.
         """
         if not self.schema_written:
             super()._write_schema_message()
@@ -42,6 +43,7 @@ class ChildStream(CoupaStream):
         The SDK writes a STATE at the end of every child sync unless the stream's state
         manager says the state is flushed. `state_manager` is public but its class lives in
         the private `singer_sdk.streams._state`; singer-sdk 0.54 has no public way to skip a
-        child sync's STATE. Pinned in tests/tap/test_sdk_pins.py.
+        child sync's STATE (a `should_emit_state` hook is requested in meltano/sdk#2879, open).
+        Pinned in tests/tap/test_sdk_pins.py.
         """
         self.state_manager.is_flushed = True

@@ -96,6 +96,7 @@ class SubResourceStream(ChildStream):
             self.name,
         )
 
+    @override
     def post_process(
         self, row: dict[str, Any], context: Context | None = None
     ) -> dict[str, Any] | None:
@@ -108,6 +109,7 @@ class SubResourceStream(ChildStream):
 class SubResourceParent(CoupaStream):
     """A stream whose records are parents of sub-resource streams: hands each id to them."""
 
+    @override
     def generate_child_contexts(
         self, record: dict[str, Any], context: Context | None
     ) -> Iterable[Context | None]:

@@ -157,6 +157,7 @@ class TapCoupa(CoupaPluginMixin, Tap):
             self.logger.warning("%s", warning)
         super().load_state(state)
 
+    @override
     def discover_streams(self) -> list[CoupaStream]:
         """Streams with the input catalog's schemas, or schemas discovered from the instance."""
         self.check_config()

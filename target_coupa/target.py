@@ -429,8 +429,8 @@ class TargetCoupa(CoupaPluginMixin, Target):
         The SDK's latest STATE is never set (`handle_state` does not call the SDK's STATE
         handler), so its drains have nothing to write; this no-op keeps it so should a later
         singer-sdk set it some other way. Private: singer-sdk 0.54 has no public hook to turn
-        the drain's STATE off (`drain_all` calls this method); pinned in
-        tests/target/test_target_sdk_pins.py.
+        the drain's STATE off (`drain_all` calls this method; meltano/sdk#3040, open, changes
+        when it does); pinned in tests/target/test_target_sdk_pins.py.
         """
 
     # -- the end --------------------------------------------------------------------------------
