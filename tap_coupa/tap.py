@@ -195,13 +195,13 @@ class TapCoupa(CoupaPluginMixin, Tap):
     @classmethod
     def get_plugin_version(cls) -> str:
         """The SDK's answer, from the METADATA header only (tap_coupa.about)."""
-        return about.version(cls.package_name or cls.name)
+        return about.version(cls.package_name or cls.name) or super().get_plugin_version()
 
     @override
     @classmethod
     def get_sdk_version(cls) -> str:
         """The SDK's answer, from the METADATA header only (tap_coupa.about)."""
-        return about.version(about.SDK_PACKAGE)
+        return about.version(about.SDK_PACKAGE) or super().get_sdk_version()
 
     @override
     @classmethod
