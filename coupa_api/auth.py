@@ -22,6 +22,7 @@ from typing import Any
 
 import requests
 from singer_sdk.authenticators import OAuthAuthenticator
+from typing_extensions import override
 from urllib3.util import parse_url
 
 from coupa_api import redact as redaction
@@ -47,6 +48,10 @@ SETTLE_GRACE_SECONDS = 2.0
 ScopeSource = Iterable[str] | Callable[[], Iterable[str]]
 
 
+#: Seconds a token lives when the token response has no `expires_in` (Coupa's are ~24 h).
+DEFAULT_EXPIRES_IN = 86399
+
+
 class CoupaOAuth(OAuthAuthenticator):
     """Client-credentials token for one Coupa instance, shared by all streams of a run."""
 
@@ -68,7 +73,7 @@ class CoupaOAuth(OAuthAuthenticator):
             auth_endpoint=f"{base_url}/oauth2/token",
             client_id=client_id,
             client_secret=client_secret,
-            default_expiration=86399,
+            default_expiration=DEFAULT_EXPIRES_IN,
         )
         self._scope_source = scopes
         self._resolved_scopes: list[str] | None = None
@@ -110,11 +115,13 @@ class CoupaOAuth(OAuthAuthenticator):
         return self._resolved_scopes
 
     @property
+    @override
     def oauth_scopes(self) -> str:
         """Space-separated, as Coupa's token endpoint expects."""
         return " ".join(self.scopes)
 
     @property
+    @override
     def oauth_request_body(self) -> dict[str, Any]:
         """The client-credentials form body."""
         body = {
@@ -132,6 +139,7 @@ class CoupaOAuth(OAuthAuthenticator):
         lifetime = float(self.expires_in or 0)
         return min(max(lifetime * 0.1, 60.0), 1800.0, lifetime / 2)
 
+    @override
     def is_token_valid(self) -> bool:
         """True while the token has more than the safety margin left."""
         if self.access_token is None or self._minted_at is None:
@@ -142,6 +150,7 @@ class CoupaOAuth(OAuthAuthenticator):
         return age < self.expires_in - self.refresh_margin()
 
     # -- minting ------------------------------------------------------------------------------
+    @override
     def update_access_token(self) -> None:
         """Mint a token, retrying transient failures; explain refusals."""
         with self._lock:
@@ -178,7 +187,7 @@ class CoupaOAuth(OAuthAuthenticator):
                 raise CoupaAuthError(msg) from exc
             self.access_token = str(payload["access_token"])
             redaction.register(self.access_token)
-            expires = payload.get("expires_in", self._default_expiration)
+            expires = payload.get("expires_in", DEFAULT_EXPIRES_IN)
             self.expires_in = int(expires) if expires else None
             self._minted_at = time.monotonic()
             self._proven = False
@@ -289,6 +298,7 @@ class CoupaOAuth(OAuthAuthenticator):
             time.sleep(wait)
         return f"Bearer {token}"
 
+    @override
     def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         """Set the bearer header only (the SDK's base class would re-encode the query)."""
         request.headers["Authorization"] = self.bearer_header()

@@ -140,10 +140,12 @@ class CountingWriter(GenericSingerWriter[Any, Any]):
         self.inner = inner
         self.counts = counts
 
+    @override
     def serialize_message(self, message: Any) -> Any:
         """As the wrapped writer does."""
         return self.inner.serialize_message(message)
 
+    @override
     def write_message(self, message: Any) -> None:
         """Count a RECORD, then write it as the wrapped writer does."""
         if message.type == "RECORD":
@@ -162,10 +164,10 @@ else:
 class CoupaPluginMixin(_PluginBase):
     """What tap-coupa and target-coupa share on top of singer-sdk's plugin base.
 
-    Put it first among the bases: it overrides singer-sdk's `_validate_config` and
-    `_handle_termination` (no public hooks in singer-sdk 0.54; pinned in
-    tests/wire/test_cli_sdk_pins.py), and wraps the plugin's `message_writer` to count the
-    RECORD messages it writes (`records_written`).
+    Put it first among the bases: it overrides singer-sdk's `_validate_config` (and writes the
+    `_config` dict it validates) and `_handle_termination`: no public hooks in singer-sdk 0.54,
+    pinned in tests/wire/test_cli_sdk_pins.py. It also wraps the plugin's `message_writer` to
+    count the RECORD messages it writes (`records_written`).
     """
 
     #: Numeric settings read from text as well as numbers (coupa_api.numeric_settings).
@@ -189,11 +191,13 @@ class CoupaPluginMixin(_PluginBase):
         """singer-sdk's schema validation (defaults filled in), with secret-safe messages.
 
         The run's secret values are registered for redaction first, so that no later message
-        can show them either. singer-sdk 0.54 has no public hook to validate or normalise the
-        config once the environment is merged in; this is the method its `__init__` calls.
+        can show them either. Private: singer-sdk 0.54 has no public hook to validate or
+        normalise the config once the environment is merged in (requested in meltano/sdk#1309,
+        closed as stale); this is the method its `__init__` calls.
         """
-        # The SDK's own dict (`config` is a read-only view of it): numeric settings given as
-        # text are converted in place, so the plugin and the SDK read numbers.
+        # The SDK's own dict (private `_config`; `config` is a read-only view of it): numeric
+        # settings given as text are converted in place, so the plugin and the SDK read numbers.
+        # No public way to change the config exists in singer-sdk 0.54.
         config: dict[str, Any] = self._config
         schema = self.config_jsonschema
         self.append_builtin_config(schema)
@@ -249,8 +253,14 @@ class CoupaPluginMixin(_PluginBase):
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
         """Let singer-sdk emit the last STATE (tap) or drain (target), then stop with exit 4.
 
-        singer-sdk would exit 0 here, reporting success for a partial run. singer-sdk 0.54
-        installs this method as its SIGTERM/SIGINT handler and has no public hook for it.
+        singer-sdk would exit 0 here, reporting success for a partial run. Private: singer-sdk
+        0.54 installs this method as its SIGTERM/SIGINT handler at the end of
+        `PluginBase.__init__` and has no public shutdown hook (the handler came with
+        meltano/sdk#2620; meltano/sdk#3698, merged upstream but not in 0.54.9, makes it
+        ignore a second signal).
+        Wrapping what `signal.getsignal` returns after `__init__` would avoid the name, but the
+        SDK's exit-0 handler would then be in charge while `Tap.__init__` builds the streams
+        (discovery can make requests there).
         """
         if self.__dict__.get("_interrupting"):
             return  # a second signal while we are already stopping

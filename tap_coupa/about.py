@@ -13,8 +13,6 @@ from importlib import metadata
 
 #: The distribution whose version `--about` reports as the SDK's.
 SDK_PACKAGE = "singer_sdk"
-#: What singer-sdk prints for a package it cannot find (singer_sdk.helpers._packaging).
-UNKNOWN_VERSION = "[could not be detected]"
 
 
 class Headers:
@@ -53,8 +51,7 @@ def headers(package: str) -> Headers | None:
     return Headers(text or "")
 
 
-def version(package: str) -> str:
-    """The installed version, as singer-sdk's `get_package_version` reports it."""
+def version(package: str) -> str | None:
+    """The installed version; None when the package is not installed (the SDK then answers)."""
     found = headers(package)
-    value = found.get("Version") if found is not None else None
-    return value or UNKNOWN_VERSION
+    return found.get("Version") if found is not None else None

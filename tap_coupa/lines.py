@@ -16,7 +16,8 @@ from typing_extensions import override
 from coupa_api.query import to_utc
 from tap_coupa import embedded
 from tap_coupa.checkpoints import SIGNPOST, mark_resumable
-from tap_coupa.client import REPLICATION_KEY, CoupaStream
+from tap_coupa.child_streams import ChildStream
+from tap_coupa.client import REPLICATION_KEY
 from tap_coupa.custom_fields import finish_row
 from tap_coupa.linefeed import LineFeed
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["EmbeddedLinesStream", "LineFeed"]
 
 
-class EmbeddedLinesStream(CoupaStream):
+class EmbeddedLinesStream(ChildStream):
     """Lines embedded in a parent's payload (`invoice-lines`, ...), emitted without a request.
 
     Each line gains its parent's id (`<parent>-id`) for joins and its version
@@ -62,17 +63,6 @@ class EmbeddedLinesStream(CoupaStream):
             yield row
 
     @override
-    def _write_schema_message(self) -> None:
-        """Once per run: the SDK repeats it at every child sync, i.e. once per parent page.
-
-        Private hook: singer-sdk 0.54 has no public "schema once" switch for child streams
-        (pinned in tests/tap/test_sdk_pins.py).
-        """
-        if not getattr(self, "_schema_sent", False):
-            super()._write_schema_message()
-            self._schema_sent = True
-
-    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """The lines the parent buffered for the page just written.
 
@@ -89,7 +79,7 @@ class EmbeddedLinesStream(CoupaStream):
         lines = self.feed.take(self)
         self.stats.add(records=len(lines))
         yield from lines
-        self.state_manager.is_flushed = True
+        self.state_goes_with_parent()
 
     @override
     def post_process(

@@ -52,25 +52,33 @@ def quiet_per_request_metrics(logger: logging.Logger) -> None:
     metrics_logger.addFilter(_PerRequestFilter(logger))
 
 
-class _PerRequestFilter(metrics.MetricExclusionFilter):
-    """Per-request metrics, and the per-page ones of line streams' child syncs (one a page)."""
+class _PerRequestFilter(logging.Filter):
+    """Per-request metrics, and the per-page ones of line streams' child syncs (one a page).
+
+    A plain `logging.Filter` on the public metrics API: singer-sdk logs each measurement as
+    `logger.info("METRIC: %s", point)` with a `metrics.Point` as the argument
+    (`singer_sdk.metrics.log`), and a point names its metric and carries its tags.
+    """
 
     def __init__(self, level_of: logging.Logger) -> None:
-        super().__init__(metrics=list(PER_REQUEST_METRICS))
+        super().__init__()
         self.level_of = level_of
 
-    @override
-    def _exclude_point(self, point: metrics.Point[Any]) -> bool:
-        """Private hook: singer-sdk 0.54 filters metrics by name only (pinned in test_sdk_pins)."""
+    @staticmethod
+    def excludes(point: metrics.Point[Any]) -> bool:
+        """A per-request metric, or any metric of a line stream's per-page child sync."""
         context = point.tags.get("context")
         per_page = isinstance(context, Mapping) and CHILD_SYNC_KEY in context
-        return per_page or super()._exclude_point(point)
+        name = getattr(point.metric, "value", point.metric)  # a `metrics.Metric`
+        return per_page or name in PER_REQUEST_METRICS
 
     @override
     def filter(self, record: logging.LogRecord) -> bool:
         if self.level_of.isEnabledFor(logging.DEBUG):
             return True
-        return super().filter(record)
+        args = record.args
+        point = args[0] if isinstance(args, tuple) and args else None
+        return not (isinstance(point, metrics.Point) and self.excludes(point))
 
 
 class _FirstChildSyncOnly(logging.Filter):

@@ -17,6 +17,7 @@ from typing_extensions import override
 
 from coupa_api.errors import CoupaFatalError, CoupaScopeError
 from tap_coupa import tenant
+from tap_coupa.child_streams import ChildStream
 from tap_coupa.client import CoupaStream
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 SAMPLE_PARENTS = 3
 
 
-class SubResourceStream(CoupaStream):
+class SubResourceStream(ChildStream):
     """A collection read once per parent record; every row carries its parent's id."""
 
     state_partitioning_keys: ClassVar[list[str]] = []
@@ -47,12 +48,6 @@ class SubResourceStream(CoupaStream):
     def parent_id_key(cls) -> str:
         """The column joining a row to its parent (`supplier-id`)."""
         return cls.context_key().replace("_", "-")
-
-    def _write_schema_message(self) -> None:
-        """Once per run: the SDK repeats it at every child sync, i.e. once per parent record."""
-        if not getattr(self, "_schema_sent", False):
-            super()._write_schema_message()
-            self._schema_sent = True
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
@@ -72,7 +67,7 @@ class SubResourceStream(CoupaStream):
             if exc.status != 404 or isinstance(exc, CoupaScopeError) or context is None:
                 raise
             self._skip_vanished_parent(context[self.context_key()], exc)
-        self.state_manager.is_flushed = True
+        self.state_goes_with_parent()
 
     def _skip_vanished_parent(self, parent_id: Any, exc: CoupaFatalError) -> None:
         # `/api/suppliers/{supplier_id}/addresses` -> the parent's `/api/suppliers` and name.
@@ -101,6 +96,7 @@ class SubResourceStream(CoupaStream):
             self.name,
         )
 
+    @override
     def post_process(
         self, row: dict[str, Any], context: Context | None = None
     ) -> dict[str, Any] | None:
@@ -113,6 +109,7 @@ class SubResourceStream(CoupaStream):
 class SubResourceParent(CoupaStream):
     """A stream whose records are parents of sub-resource streams: hands each id to them."""
 
+    @override
     def generate_child_contexts(
         self, record: dict[str, Any], context: Context | None
     ) -> Iterable[Context | None]:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import io
+import json
 from functools import cached_property
 from typing import Any, ClassVar
 
 import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.about import AboutFormatter, python_versions
+from singer_sdk.about import python_versions
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import (
     CapabilitiesEnum,
@@ -154,6 +157,7 @@ class TapCoupa(CoupaPluginMixin, Tap):
             self.logger.warning("%s", warning)
         super().load_state(state)
 
+    @override
     def discover_streams(self) -> list[CoupaStream]:
         """Streams with the input catalog's schemas, or schemas discovered from the instance."""
         self.check_config()
@@ -191,13 +195,13 @@ class TapCoupa(CoupaPluginMixin, Tap):
     @classmethod
     def get_plugin_version(cls) -> str:
         """The SDK's answer, from the METADATA header only (tap_coupa.about)."""
-        return about.version(cls.package_name or cls.name)
+        return about.version(cls.package_name or cls.name) or super().get_plugin_version()
 
     @override
     @classmethod
     def get_sdk_version(cls) -> str:
         """The SDK's answer, from the METADATA header only (tap_coupa.about)."""
-        return about.version(about.SDK_PACKAGE)
+        return about.version(about.SDK_PACKAGE) or super().get_sdk_version()
 
     @override
     @classmethod
@@ -211,17 +215,23 @@ class TapCoupa(CoupaPluginMixin, Tap):
     def print_about(cls, output_format: str | None = None) -> None:
         """The SDK's `--about`, plus every stream with its endpoint, scope and replication.
 
-        JSON carries the table in `description`; text and Markdown get a `Streams` section
-        (the SDK's template would mis-indent a multi-line description).
+        Text and Markdown: the SDK's output, then a `Streams` section (the SDK's template
+        would mis-indent a multi-line description). JSON carries the table in `description`:
+        the SDK's document is parsed and written again with it (the SDK builds the document
+        in a private method, `_get_about_info`; its printed output is the public contract).
         """
-        info = cls._get_about_info()
         fmt = output_format or "text"
         table = streams_markdown(STREAMS)
-        if fmt == "json":
-            info.description = f"{info.description}\n\n{table}"
-        print(AboutFormatter.get_formatter(fmt).format_about(info))
         if fmt != "json":
+            super().print_about(fmt)
             print(f"\n## Streams\n\n{table}")
+            return
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            super().print_about(fmt)
+        document = json.loads(printed.getvalue())
+        document["description"] = f"{document['description']}\n\n{table}"
+        print(json.dumps(document, indent=2, default=str))
 
     @classmethod
     @override

@@ -18,6 +18,7 @@ from singer_sdk.helpers.capabilities import (
     PluginCapabilities,
     TargetCapabilities,
 )
+from singer_sdk.io_base import SingerMessageType
 from singer_sdk.sinks import Sink
 from typing_extensions import override
 
@@ -30,7 +31,7 @@ from coupa_api.settings import CONNECTION_PROPERTIES, connection_problems
 from target_coupa import connection_check, intake
 from target_coupa.outcomes import Outcome, OutcomeLedger, RecordOutcome
 from target_coupa.pool import DEFAULT_MAX_CONCURRENCY, WritePool
-from target_coupa.reading import TolerantReader, unreadable_reason
+from target_coupa.reading import Handler, TolerantReader, unreadable_reason
 from target_coupa.references import ReferenceResolver
 from target_coupa.settings import (
     DEFAULT_DEAD_LETTER_PATH,
@@ -103,8 +104,19 @@ class TargetCoupa(CoupaPluginMixin, Target):
         self._record_taken = False
         #: Streams whose last SCHEMA was refused: (its input line, why).
         self._refused_schemas: dict[str, tuple[int | None, str]] = {}
-        if isinstance(self.message_reader, TolerantReader):
-            self.message_reader.logger = self.logger
+        reader = self.message_reader
+        if not isinstance(reader, TolerantReader):
+            msg = (
+                f"target-coupa reads its input with TolerantReader (target_coupa.reading), "
+                f"not {type(reader).__name__}: it hands the target each message."
+            )
+            raise TypeError(msg)
+        reader.logger = self.logger
+        reader.around = {
+            SingerMessageType.SCHEMA: self.handle_schema,
+            SingerMessageType.RECORD: self.handle_record,
+            SingerMessageType.STATE: self.handle_state,
+        }
 
     # -- settings -----------------------------------------------------------------------------
     @classmethod
@@ -249,9 +261,8 @@ class TargetCoupa(CoupaPluginMixin, Target):
         self._record_taken = True
         return self.input_line
 
-    @override
-    def _process_record_message(self, message_dict: dict[str, Any]) -> None:
-        """Hand the record to singer-sdk, rejecting it alone when the SDK refuses it.
+    def handle_record(self, sdk: Handler, message_dict: dict[str, Any]) -> None:
+        """Hand the record to singer-sdk (`sdk`), rejecting it alone when the SDK refuses it.
 
         What singer-sdk raises before a sink's `process_record` (no `stream`, no SCHEMA for
         the stream, a declared key property missing, a stream map that fails, ...) would end
@@ -271,7 +282,7 @@ class TargetCoupa(CoupaPluginMixin, Target):
         assert isinstance(record, dict)  # noqa: S101 - checked by _unusable
         self._record_taken = False
         try:
-            super()._process_record_message(message_dict)
+            sdk(message_dict)
         except (CoupaError, MemoryError):
             raise
         except Exception as exc:
@@ -335,9 +346,8 @@ class TargetCoupa(CoupaPluginMixin, Target):
             )
         )
 
-    @override
-    def _process_schema_message(self, message_dict: dict[str, Any]) -> None:
-        """Register the SCHEMA, or refuse it with a warning and reject its stream's records.
+    def handle_schema(self, sdk: Handler, message_dict: dict[str, Any]) -> None:
+        """Register the SCHEMA (`sdk`), or refuse it with a warning and reject its records.
 
         A SCHEMA singer-sdk cannot use would end the run with a traceback; here the stream's
         records are rejected until a usable SCHEMA for it arrives. A stream the target does
@@ -347,7 +357,7 @@ class TargetCoupa(CoupaPluginMixin, Target):
         problem = intake.schema_problem(message_dict)
         if problem is None:
             try:
-                super()._process_schema_message(message_dict)
+                sdk(message_dict)
             except CoupaError:
                 raise
             except Exception as exc:
@@ -374,16 +384,14 @@ class TargetCoupa(CoupaPluginMixin, Target):
             )
 
     # -- STATE: as soon as the records before it have their outcome ----------------------------
-    @override
-    def _process_state_message(self, message_dict: dict[str, Any]) -> None:
+    def handle_state(self, sdk: Handler, message_dict: dict[str, Any]) -> None:
         """Hand a STATE to the pool, which emits it once every record before it is done.
 
-        singer-sdk would keep it as its latest STATE and write that at its next drain (every
-        5 minutes, at the end, on SIGTERM), from the reading thread and without the pool's
-        lock, even for records still being written: an older STATE could follow a newer one.
-        Not calling the SDK's handler leaves it no STATE to write; every STATE goes out
-        through `_emit_due_state`. No public hook for STATE messages exists in singer-sdk
-        0.54 (Target and InlineMapper override this method too).
+        singer-sdk's handler (`sdk`, not called) would keep it as its latest STATE and write
+        that at its next drain (every 5 minutes, at the end, on SIGTERM), from the reading
+        thread and without the pool's lock, even for records still being written: an older
+        STATE could follow a newer one. Not calling it leaves the SDK no STATE to write; every
+        STATE goes out through `_emit_due_state`.
         """
         if "value" not in message_dict:
             line = self.input_line
@@ -418,10 +426,11 @@ class TargetCoupa(CoupaPluginMixin, Target):
     def _write_state_message(self, state: dict[str, Any]) -> None:
         """singer-sdk's drains write nothing here: STATE goes out only through the pool.
 
-        The SDK's latest STATE is never set (`_process_state_message` does not call it), so
-        its drains have nothing to write; this no-op keeps it so should a later singer-sdk
-        set it some other way. No public hook exists in singer-sdk 0.54 to turn the drain's
-        STATE off.
+        The SDK's latest STATE is never set (`handle_state` does not call the SDK's STATE
+        handler), so its drains have nothing to write; this no-op keeps it so should a later
+        singer-sdk set it some other way. Private: singer-sdk 0.54 has no public hook to turn
+        the drain's STATE off (`drain_all` calls this method; meltano/sdk#3040, open, changes
+        when it does); pinned in tests/target/test_target_sdk_pins.py.
         """
 
     # -- the end --------------------------------------------------------------------------------

@@ -1,12 +1,18 @@
 """Pins of the singer-sdk surfaces target-coupa relies on that are not public hooks.
 
 What is private and still used (singer-sdk 0.54 has no public hook for it):
-- target_coupa.target overrides `_process_record_message`, `_process_schema_message` and
-  `_process_state_message` (the reader's per-message handlers; Target and InlineMapper override
-  them too) and `_write_state_message` (a no-op, so that the SDK's drains never write STATE);
-- target_coupa.reading overrides `GenericSingerReader._process_unknown_message`.
+- target_coupa.target overrides `Target._write_state_message` (a no-op, so that the SDK's
+  drains never write STATE; `drain_all` calls it and no public hook turns that STATE off).
 
 What is public but relied on in a way the SDK does not promise:
+- the target takes its messages through the reader (target_coupa.reading.TolerantReader):
+  singer-sdk's `process_lines` (final) hands `message_reader.process_lines` one handler per
+  message type, and the reader calls the target's `handle_schema`/`handle_record`/`handle_state`
+  with the SDK's handler for that type; the target never names the SDK's private handlers;
+- what the SDK's RECORD handler checks before a sink's `process_record` (what the target turns
+  into a rejection), and that only the SDK's STATE handler (never called) sets its latest STATE;
+- a message of a type no handler was given for is turned into an ignored pseudo-message by the
+  reader's `deserialize_json`, which the SDK calls before it dispatches;
 - `get_sink_class` returns the sink class with the run's services bound (a `functools.partial`);
   `add_sink` only calls it;
 - a sink whose `get_validator` returns None is not validated by the SDK (InvoiceSink checks the
@@ -49,36 +55,42 @@ def _source(func: object) -> str:
     return inspect.getsource(func)  # type: ignore[arg-type]
 
 
-def test_the_message_handlers_exist_with_the_signatures_we_override():
+def test_the_target_names_no_private_message_handler():
     for name in (
         "_process_record_message",
         "_process_schema_message",
         "_process_state_message",
     ):
-        assert _parameters(getattr(Target, name)) == ["self", "message_dict"], (
-            f"singer-sdk changed Target.{name}: look for a renamed message handler or a public "
-            "per-message hook in its changelog, and move TargetCoupa's override to it."
-        )
-        assert getattr(TargetCoupa, name) is not getattr(Target, name), name
+        assert getattr(TargetCoupa, name) is getattr(Target, name), name
     assert _parameters(Target._write_state_message) == ["self", "state"], (
         "singer-sdk changed Target._write_state_message: look for how its drains write STATE "
-        "now; TargetCoupa must keep them from writing one."
+        "now (meltano/sdk#3040 changes when they do); TargetCoupa must keep them from writing "
+        "one."
     )
     assert TargetCoupa._write_state_message is not Target._write_state_message
 
 
-def test_the_reader_dispatches_to_the_handlers_we_override():
-    """The SDK hands each message to `self._process_<type>_message` (no public hook)."""
+def test_the_sdk_hands_its_handlers_to_the_reader():
+    """singer-sdk's final `process_lines` passes one handler per type to the message reader."""
+    assert _parameters(BaseSingerReader.process_lines) == ["self", "file_input"]
     source = _source(BaseSingerReader.process_lines)
-    for kind, handler in (
-        ("SCHEMA", "_process_schema_message"),
-        ("RECORD", "_process_record_message"),
-        ("STATE", "_process_state_message"),
-    ):
-        assert f"SingerMessageType.{kind}: self.{handler}" in source, (
-            f"singer-sdk no longer dispatches {kind} messages to {handler}: look for the new "
-            "message-handler hook in its changelog; TargetCoupa's override no longer applies."
+    assert "return self.message_reader.process_lines(" in source, (
+        "singer-sdk's process_lines no longer hands the input to `message_reader`: look for "
+        "the new message-dispatch hook in its changelog; TolerantReader routes messages to "
+        "TargetCoupa's handle_* methods from there."
+    )
+    for kind in ("SCHEMA", "RECORD", "STATE"):
+        assert f"SingerMessageType.{kind}: self._process_" in source, (
+            f"singer-sdk no longer hands a {kind} handler to the reader: look for the new "
+            "message-handler hook in its changelog; TargetCoupa's handle_* would not run."
         )
+    target = TargetCoupa(config={}, validate_config=False)
+    assert isinstance(target.message_reader, TolerantReader)
+    assert target.message_reader.around == {
+        "SCHEMA": target.handle_schema,
+        "RECORD": target.handle_record,
+        "STATE": target.handle_state,
+    }
 
 
 def test_the_sdk_checks_a_record_before_the_sink_gets_it():
@@ -110,7 +122,8 @@ def test_the_sdk_holds_a_state_only_from_its_own_state_handler():
     setters = len(re.findall(r"self\._latest_state(?::[^=\n]*)? = ", module))
     assert setters == 2, (  # __init__ (None) and _process_state_message
         "singer-sdk sets its latest STATE somewhere new: look for a change in how Target "
-        "tracks STATE (`_latest_state`); a drain could now write a STATE the pool has not "
+        "tracks STATE (`_latest_state`); TargetCoupa.handle_state never calls the SDK's STATE "
+        "handler, but a drain could now write a STATE the pool has not "
         f"released ({setters} assignments found, 2 expected)."
     )
     assert "self._latest_state = state" in _source(Target._process_state_message)
@@ -119,7 +132,7 @@ def test_the_sdk_holds_a_state_only_from_its_own_state_handler():
         "singer-sdk's drain_all writes STATE differently: look for a change in how drains emit "
         "STATE; TargetCoupa's `_write_state_message` no-op may no longer stop it."
     )
-    assert "if self._latest_state:" in drain, message
+    assert "if self._latest_state:" in drain, message  # meltano/sdk#3040 (open) touches this
     assert "self._write_state_message(" in drain, message
     assert "sys.stdout" not in drain
 
@@ -178,18 +191,18 @@ def test_an_open_schema_makes_record_parsing_a_no_op():
 
 
 def test_the_reader_iterates_the_input_it_is_given():
-    """TolerantReader numbers lines and drops blank ones by handing the SDK a generator."""
+    """TolerantReader numbers lines, drops blank ones and ignores unknown message types."""
     assert _parameters(GenericSingerReader.process_lines) == ["self", "file_input", "callbacks"]
     source = _source(GenericSingerReader.process_lines)
     assert "file_input or self.default_input" in source
     assert "for line in filein" in source
     assert issubclass(TolerantReader, GenericSingerReader)
-    assert _parameters(GenericSingerReader._process_unknown_message) == [
-        "self",
-        "message_dict",
-    ], (
-        "singer-sdk changed GenericSingerReader._process_unknown_message: look for how it "
-        "handles unknown message types now; TolerantReader's override may no longer apply."
+    parsed = source.index("line_dict = self.deserialize_json(line)")
+    dispatched = source.index("if callback := callbacks.get(record_type):")
+    assert parsed < dispatched, (
+        "singer-sdk's reader no longer parses each line with deserialize_json before it looks "
+        "up the handler: look for a change in GenericSingerReader.process_lines; a message of "
+        "an unknown type would stop the run again instead of being ignored."
     )
-    assert "self._process_unknown_message(line_dict)" in source
+    assert "_process_unknown_message" not in vars(TolerantReader)
     assert _parameters(GenericSingerReader.__init__) == ["self"]

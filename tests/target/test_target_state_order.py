@@ -3,7 +3,7 @@
 The write pool emits each STATE (its lock held) once every record before it has its outcome.
 singer-sdk's drains (every 5 minutes, at the end, on SIGTERM) would also write its latest STATE,
 from the reading thread and without that lock, while workers emit newer ones. The target never
-hands singer-sdk a STATE (its STATE handler does not call the SDK's), and its
+hands singer-sdk a STATE (its STATE handler, `handle_state`, does not call the SDK's), and its
 `_write_state_message` writes nothing should the SDK hold one anyway. Here the SDK's drain runs
 after every record (`_MAX_RECORD_AGE_IN_MINUTES = 0`) while 8 workers write against an emulator
 that answers every request 30 ms late, so many writes are in flight at each drain.
@@ -17,6 +17,7 @@ import threading
 from contextlib import redirect_stdout
 from typing import Any
 
+from target_coupa.reading import Handler
 from target_coupa.target import TargetCoupa
 from tests.target.conftest import (
     new_invoice,
@@ -47,8 +48,8 @@ class DrainingTarget(TargetCoupa):
         finally:
             self._draining = False
 
-    def _process_state_message(self, message_dict: dict[str, Any]) -> None:
-        super()._process_state_message(message_dict)
+    def handle_state(self, sdk: Handler, message_dict: dict[str, Any]) -> None:
+        super().handle_state(sdk, message_dict)
         if not self._first_out.is_set():
             # drain only once a STATE is out: let the first one out before reading on
             assert self._first_out.wait(timeout=60), "the first STATE was never emitted"

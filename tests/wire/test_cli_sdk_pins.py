@@ -1,9 +1,11 @@
 """Pins of the singer-sdk surfaces coupa_api.cli.CoupaPluginMixin relies on (tap and target).
 
-Private, with no public hook in singer-sdk 0.54:
+Private, with no public hook in singer-sdk 0.54 (coupa_api/cli.py says why, and what it waits for):
 - `PluginBase._validate_config` (overridden: secret-safe messages, numeric settings read from
-  text, unknown-setting warnings) and the `_config` dict it validates (numbers coerced in place);
-- `PluginBase._handle_termination` (overridden: exit 4 with a report instead of exit 0).
+  text, unknown-setting warnings; a public validation hook was meltano/sdk#1309);
+- the `_config` dict it validates (numbers coerced in place; `config` is a read-only view);
+- `PluginBase._handle_termination` (overridden: exit 4 with a report instead of exit 0;
+  meltano/sdk#3698, not in 0.54.9, changes it to ignore a repeated signal).
 
 Public, relied on in a way the SDK does not promise: `message_writer` (wrapped to count RECORD
 messages) is set by `BaseSingerWriter.__init__` and is what `write_message` writes through.
@@ -69,7 +71,8 @@ def test_termination_is_handled_by_the_method_the_sdk_installs_for_signals():
     for base in (PluginBase, Tap, Target):
         assert _parameters(base._handle_termination) == ["self", "signum", "frame"], (
             f"singer-sdk changed {base.__name__}._handle_termination: look for a renamed "
-            "signal handler or a public shutdown hook; SIGTERM would exit 0 again."
+            "signal handler or a public shutdown hook (meltano/sdk#3698 reworks it; not in "
+            "0.54.9); SIGTERM would exit 0 again."
         )
     installs = _source(PluginBase._setup_signal_handlers)
     for name in ("SIGINT", "SIGTERM"):
