@@ -71,6 +71,8 @@ async def production(  # noqa: PLR0912, PLR0915 - the production pipeline, step 
     emu = request.app[EMULATOR_KEY]
     arrived = time.time()
     emu.in_flight += 1
+    serving = f"{request.method} {request.path}"
+    emu.serving[serving] += 1
     emu.max_in_flight = max(emu.max_in_flight, emu.in_flight)
     status, size = 0, 0
     is_api = request.path.startswith("/api/")
@@ -134,6 +136,7 @@ async def production(  # noqa: PLR0912, PLR0915 - the production pipeline, step 
         return response
     finally:
         emu.in_flight -= 1
+        emu.serving[serving] -= 1
         emu.record_request({
             "method": request.method,
             "path": request.path,

@@ -45,6 +45,8 @@ class Emulator:
         self.by_path: Counter[str] = Counter()
         self.status_counts: Counter[str] = Counter()
         self.in_flight = 0
+        #: "METHOD /path" of the API requests being served now (a held or slow one shows).
+        self.serving: Counter[str] = Counter()
         self.max_in_flight = 0
         self.auth.reset()
         self.faults.rules.clear()
@@ -55,9 +57,9 @@ class Emulator:
         """Regenerate data from the start config plus `knobs`; clear everything else."""
         faults = knobs.pop("faults", None)
         config = self.start_config.replaced(faults=[], **knobs)
-        in_flight = self.in_flight
+        in_flight, serving = self.in_flight, self.serving
         self._rebuild(config)
-        self.in_flight = in_flight
+        self.in_flight, self.serving = in_flight, serving
         if faults:
             self.faults.add(list(faults))
 
@@ -131,6 +133,7 @@ class Emulator:
             "requests_by_path": dict(self.by_path),
             "status_counts": dict(self.status_counts),
             "token_mints": dict(self.auth.mints),
+            "serving": sorted((+self.serving).elements()),
             "max_in_flight": self.max_in_flight,
             "api_requests": self.api_requests,
             "pending_mutations": len(self.mutations),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 from coupa_api.client import CoupaClient
 from target_coupa.payloads import request_from
@@ -63,15 +64,29 @@ def test_invoice_created_by_someone_else_meanwhile_is_found_not_rejected(coupa, 
     record = new_invoice(coupa.control, "T-DUP-1")
     body = request_from(record).create_payload()
     coupa.control.add_faults(
-        [{"kind": "slow", "path": "/api/invoices", "method": "POST", "delay_s": 2.0}]
+        [{"kind": "slow", "path": "/api/invoices", "method": "POST", "delay_s": 3.0}]
     )
     other = CoupaClient(config, scopes=["core.invoice.create"])
-    racer = threading.Timer(0.7, lambda: other.request("POST", "/api/invoices", json=body))
+    other.auth.bearer_header()  # minted before the race: the racing POST is one request
+
+    finished = threading.Event()
+
+    def race() -> None:
+        """Once the emulator holds the target's POST, create the same invoice."""
+        deadline = time.monotonic() + 120
+        while "POST /api/invoices" not in coupa.control.stats()["serving"]:
+            if finished.is_set() or time.monotonic() > deadline:
+                return  # the target never POSTed: the assertions below say what it did
+            time.sleep(0.02)
+        other.request("POST", "/api/invoices", json=body)
+
+    racer = threading.Thread(target=race)
     racer.start()
     try:
         run = write_invoices(config, [record])
     finally:
-        racer.join()
+        finished.set()
+        racer.join(timeout=150)
     assert len(invoices_numbered(coupa.control, "T-DUP-1")) == 1
     assert run.error is None
     assert run.counts == {"unchanged": 1}
