@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from contextlib import redirect_stdout
 from dataclasses import dataclass, field
@@ -146,6 +147,15 @@ def run_cli(
         result.stdout.decode("utf-8", "backslashreplace"),
         result.stderr.decode("utf-8", "backslashreplace"),
     )
+
+
+def wait_until_served(control: Any, request: str, timeout: float = 60.0) -> None:
+    """Return once the emulator is answering `request` ("POST /api/invoices"), e.g. held by a
+    `slow` fault: the event a test about a write in flight waits on, rather than a sleep."""
+    deadline = time.monotonic() + timeout
+    while request not in control.stats()["serving"]:
+        assert time.monotonic() < deadline, f"the emulator never received {request}"
+        time.sleep(0.02)
 
 
 def dead_letters(config: dict[str, Any]) -> list[dict[str, Any]]:

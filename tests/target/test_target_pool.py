@@ -25,6 +25,7 @@ from tests.target.conftest import (
     schema_message,
     singer_input,
     state_message,
+    wait_until_served,
     write_invoices,
     writes,
 )
@@ -186,7 +187,7 @@ def test_sigterm_with_writes_in_flight_acknowledges_only_finished_records(coupa,
             [{"kind": "slow", "path": "/api/invoices", "method": "POST", "delay_s": 5.0}]
         )
         live.send(record_message(new_invoice(control, "T-TERM-POOL-2")), state_message(2))
-        time.sleep(1.5)  # the POST of T-TERM-POOL-2 is in flight
+        wait_until_served(control, "POST /api/invoices")  # T-TERM-POOL-2's, held 5 s
         live.proc.send_signal(signal.SIGTERM)
         code = live.proc.wait(timeout=30)
         live.pump.join(timeout=5)

@@ -12,7 +12,6 @@ import queue
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 from tests.target.conftest import (
@@ -22,6 +21,7 @@ from tests.target.conftest import (
     record_message,
     schema_message,
     state_message,
+    wait_until_served,
 )
 
 
@@ -126,7 +126,7 @@ def test_a_target_that_dies_never_acknowledged_the_record_in_flight(coupa, confi
             [{"kind": "slow", "path": "/api/invoices", "method": "GET", "delay_s": 10.0}]
         )
         live.send(record_message(new_invoice(control, "T-DIE-2")), state_message(2))
-        time.sleep(1.0)
+        wait_until_served(control, "GET /api/invoices")  # T-DIE-2's lookup, held 10 s
         live.kill()  # the pipeline dies while T-DIE-2 is being looked up
         assert live.lines.empty()  # STATE 2 was never emitted
     finally:
