@@ -20,6 +20,11 @@ the tap's peak memory as the data grows (--invoices vs --grow), and the target: 
 limit, with the emulator's invoices checked afterwards. `--backfill N` runs only the tap over N
 invoices at the limit and reports time, the tap's peak RSS and the emulator's RSS.
 
+The tap's own packages are byte-compiled first (`__pycache__` beside the sources, as `pip
+install` leaves an installed package): from an editable checkout run with
+PYTHONDONTWRITEBYTECODE, every run would otherwise compile ~60 modules from source again
+(~0.15 s of CPU, 15 us a record at 10,000 invoices) that no installed tap pays.
+
 The settings every client gets are the emulator's, not tuning: its OAuth client (demo), and
 `token_settle_seconds: 0` for the tap and target because this emulator's settle window is 0.
 Results go to output/benchmarks/ as JSON and markdown (the README table is pasted from there).
@@ -30,6 +35,7 @@ the emulator, the client and the harness, so numbers move by a few percent betwe
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import datetime as dt
 import inspect
@@ -203,6 +209,17 @@ def check(ids: list[int], truth: set[int]) -> RecordSet:
 
 
 # ---- set-up ----------------------------------------------------------------------------------
+#: The packages the measured tap and target import from their source tree.
+PACKAGES = ("coupa_api", "tap_coupa", "target_coupa")
+
+
+def byte_compile(tree: Path) -> None:
+    """Write the bytecode of the tap's packages in `tree`, as an installed package has it."""
+    for package in PACKAGES:
+        if (tree / package).is_dir():
+            compileall.compile_dir(tree / package, quiet=1)
+
+
 def write_json(path: Path, value: Any) -> Path:
     path.write_bytes(orjson.dumps(value))
     return path
@@ -751,6 +768,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.tap_src:
         CHILD_ENV["PYTHONPATH"] = str(args.tap_src.resolve())
+    byte_compile(args.tap_src.resolve() if args.tap_src else REPO)
     if not args.backfill:
         async_client_default()  # fail before minutes of set-up when the extra is missing
     with tempfile.TemporaryDirectory(prefix="coupa-bench-") as tmp:
