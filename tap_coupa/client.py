@@ -29,7 +29,7 @@ from typing_extensions import override
 from coupa_api.client import CoupaClient
 from coupa_api.query import fields_for, fields_param, instant, to_utc
 from tap_coupa import deletions
-from tap_coupa.custom_fields import finish_row, source_fields
+from tap_coupa.custom_fields import RowPlan, source_fields
 from tap_coupa.embedded import source_keys
 from tap_coupa.linefeed import LineFeed
 from tap_coupa.output import flush_writer
@@ -85,6 +85,8 @@ class CoupaStream(RESTStream[KeysetToken]):
         self.trim = Trim()
         #: The first page (or what requesting it raised), read early (`read_first_page`).
         self._first_page: tuple[ReadSpec, FirstPage | Exception] | None = None
+        #: The schema `_row_plan` was computed for, and the plan.
+        self._plan: tuple[dict[str, Any], RowPlan] | None = None
 
     # -- where and how ------------------------------------------------------------------------
     @property
@@ -353,13 +355,14 @@ class CoupaStream(RESTStream[KeysetToken]):
         if not self._all_selected:
             yield from super()._generate_record_messages(record)
             return
-        record = conform_record_data_types(
-            stream_name=self.name,
-            record=record,
-            schema=self.effective_schema,
-            level=self.TYPE_CONFORMANCE_LEVEL,
-            logger=self.logger,
-        )
+        if self.TYPE_CONFORMANCE_LEVEL != TypeConformanceLevel.NONE:  # NONE returns it as is
+            record = conform_record_data_types(
+                stream_name=self.name,
+                record=record,
+                schema=self.effective_schema,
+                level=self.TYPE_CONFORMANCE_LEVEL,
+                logger=self.logger,
+            )
         version = self.stream_version
         for stream_map in self.stream_maps:
             mapped = stream_map.transform(record)
@@ -384,8 +387,18 @@ class CoupaStream(RESTStream[KeysetToken]):
         value = row.get(REPLICATION_KEY)
         if isinstance(value, str):
             row[REPLICATION_KEY] = to_utc(value)
-        self.line_feed.collect(row)
-        return finish_row(self, row)
+        feed = self.line_feed
+        if feed.children:
+            feed.collect(row)
+        return self._row_plan().apply(row)
+
+    def _row_plan(self) -> RowPlan:
+        """What `post_process` does to each record, computed once per schema (custom_fields)."""
+        schema = self.schema
+        cached = self._plan
+        if cached is None or cached[0] is not schema:
+            cached = self._plan = (schema, RowPlan(schema))
+        return cached[1]
 
     @cached_property
     def line_feed(self) -> LineFeed:
