@@ -93,3 +93,19 @@ def finish_row(stream: Any, row: dict[str, Any]) -> dict[str, Any]:
         cached = (id(schema), RowPlan(schema))
         _PLANS[stream] = cached
     return cached[1].apply(row)
+
+
+def flattening_clashes(schemas: Mapping[str, Schema]) -> list[str]:
+    """Streams whose schema has both the `custom-fields` object and `custom-fields__` columns.
+
+    singer-sdk's flattening turns the object into columns of exactly those names, so it would
+    stop on the duplicates; the catalog was discovered without flattening.
+    """
+    clashing = []
+    for name, schema in schemas.items():
+        properties = schema.get("properties") or {}
+        nested = (properties.get(SOURCE) or {}).get("properties") or {}
+        if any(PREFIX + field in properties for field in nested):
+            clashing.append(name)
+    return clashing
+

@@ -31,6 +31,7 @@ from coupa_api.settings import CONNECTION_PROPERTIES, connection_problems
 from coupa_api.singer_files import MELTANO_STATE_KEY, state_problem, unwrap_meltano_state
 from tap_coupa import about, connection_check, deletions, tenant
 from tap_coupa.client import CoupaStream
+from tap_coupa.custom_fields import PREFIX, SOURCE, flattening_clashes
 from tap_coupa.discovery import discover_schemas
 from tap_coupa.extra_streams import (
     EXTRA_STREAMS_PROPERTY,
@@ -175,6 +176,8 @@ class TapCoupa(CoupaPluginMixin, Tap):
         configured, where every entry is registered as before (a map may name any stream).
         """
         catalog = self.input_catalog
+        if catalog is not None and self._flattens_custom_fields:
+            self._refuse_flattening_clashes(catalog)
         self._unread = frozenset() if catalog is None else self._unread_entries(catalog)
         if catalog is None or not self._unread:
             super().setup_mapper()
@@ -182,6 +185,39 @@ class TapCoupa(CoupaPluginMixin, Tap):
         PluginBase.setup_mapper(self)
         read = Catalog({name: entry for name, entry in catalog.items() if name not in self._unread})
         self.mapper.register_raw_streams_from_catalog(read)
+
+    @property
+    def _flattens_custom_fields(self) -> bool:
+        """singer-sdk's flattening makes the `custom-fields__<name>` columns from the object."""
+        config = self.config
+        return bool(
+            config.get("flattening_enabled")
+            and config.get("flattening_separator", "__") == "__"
+            and (config.get("flattening_max_depth") or 0) >= 1
+        )
+
+    def _refuse_flattening_clashes(self, catalog: Catalog) -> None:
+        """One paragraph, not singer-sdk's ValueError, when flattening would duplicate columns.
+
+        singer-sdk flattens every entry's schema (deselected ones too), so all are checked.
+        """
+        clashing = flattening_clashes(
+            {name: entry.schema.to_dict() for name, entry in catalog.items()}
+        )
+        if clashing:
+            selected = {n for n, e in catalog.items() if e.metadata.resolve_selection()[()]}
+            ordered = sorted(clashing, key=lambda name: (name not in selected, name))
+            more = ", ..." if len(ordered) > 5 else ""
+            shown = f"{len(ordered)} streams ({', '.join(ordered[:5])}{more})"
+            problem = (
+                f"flattening_enabled: the catalog's schemas of {shown} have "
+                f"`{PREFIX}<name>` columns (custom_fields_as_columns) as well as the "
+                f"`{SOURCE}` object that flattening turns into columns of the same names. "
+                "Discover the catalog again with flattening on (tap-coupa then leaves those "
+                "columns to flattening; under Meltano: `meltano run --refresh-catalog ...`), "
+                "or turn flattening off."
+            )
+            raise ConfigValidationError(problem, errors=[problem])
 
     def _unread_entries(self, catalog: Catalog) -> frozenset[str]:
         """Deselected catalog entries of known streams that no other stream of the run needs.
@@ -243,7 +279,8 @@ class TapCoupa(CoupaPluginMixin, Tap):
                 self.coupa,
                 classes,
                 self.logger,
-                custom_columns=bool(self.config.get("custom_fields_as_columns", True)),
+                custom_columns=bool(self.config.get("custom_fields_as_columns", True))
+                and not self._flattens_custom_fields,
             )
         streams = [cls(self, schema=schemas.get(cls.name)) for cls in classes]  # type: ignore[misc]
         deletions.add_marker_column(streams, self.config)
