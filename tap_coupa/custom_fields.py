@@ -108,4 +108,3 @@ def flattening_clashes(schemas: Mapping[str, Schema]) -> list[str]:
         if any(PREFIX + field in properties for field in nested):
             clashing.append(name)
     return clashing
-
