@@ -15,7 +15,7 @@ import sys
 import time
 import weakref
 
-from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder
 from singer_sdk.singerlib import Message, SingerMessageType
 from typing_extensions import override
 
@@ -37,7 +37,11 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
     @override
     def write_message(self, message: Message) -> None:
         """Buffer one message; write out at a STATE, a full chunk or a second's delay."""
-        self._pending += self.format_message(message)  # the SDK reuses its buffer: copy
+        # The SDK's encoder, appending to the buffer (offset -1): the bytes of
+        # `format_message`, without its intermediate buffer and copy (8 KB per invoice).
+        pending = self._pending
+        encoder.encode_into(message.to_dict(), pending, -1)
+        pending += b"\n"
         if (
             message.type == SingerMessageType.STATE
             or len(self._pending) >= CHUNK_BYTES
