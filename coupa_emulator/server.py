@@ -137,6 +137,8 @@ async def production(  # noqa: PLR0912, PLR0915 - the production pipeline, step 
     finally:
         emu.in_flight -= 1
         emu.serving[serving] -= 1
+        if not emu.serving[serving]:
+            del emu.serving[serving]  # one key per path ever served would only grow
         emu.record_request({
             "method": request.method,
             "path": request.path,

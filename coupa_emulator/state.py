@@ -133,7 +133,7 @@ class Emulator:
             "requests_by_path": dict(self.by_path),
             "status_counts": dict(self.status_counts),
             "token_mints": dict(self.auth.mints),
-            "serving": sorted((+self.serving).elements()),
+            "serving": sorted(self.serving.elements()),
             "max_in_flight": self.max_in_flight,
             "api_requests": self.api_requests,
             "pending_mutations": len(self.mutations),

@@ -77,8 +77,6 @@ class TapCoupa(CoupaPluginMixin, Tap):
     #: Input-catalog entries this run neither reads nor needs (`setup_mapper`): no stream map
     #: and no stream object is built for them.
     _unread: frozenset[str] = frozenset()
-    #: An entry of the input catalog selects a stream (known once `_unread` is computed).
-    _catalog_selects = False
 
     @cached_property
     def coupa(self) -> CoupaClient:
@@ -227,17 +225,12 @@ class TapCoupa(CoupaPluginMixin, Tap):
         """
         if self.config.get("stream_maps") or self.config.get("flattening_enabled"):
             return frozenset()
-        try:
-            classes = stream_classes(self.config)
-        except (KeyError, TypeError, AttributeError, ValueError):
-            return frozenset()  # invalid `extra_streams`: check_config names them
+        classes = self.all_stream_classes
         needed: set[str] = set()
         for cls in classes:
             entry = catalog.get(cls.name)  # type: ignore[misc]
             if entry is not None and not entry.metadata.resolve_selection()[()]:
                 continue
-            if entry is not None:
-                self._catalog_selects = True
             parent: type[CoupaStream] | None = cls
             while parent is not None:
                 needed.add(parent.name)  # type: ignore[misc]
@@ -267,7 +260,7 @@ class TapCoupa(CoupaPluginMixin, Tap):
                 for entry in catalog.streams
                 if entry.tap_stream_id not in unread
             }
-            if not (self._catalog_selects if unread else self._selects_any(catalog)):
+            if not any(entry.metadata.resolve_selection()[()] for entry in catalog.streams):
                 self.logger.warning(
                     "The catalog selects no stream, so this run reads nothing. Mark the streams "
                     'to read with `"selected": true` in their metadata (under Meltano: `meltano '
@@ -285,10 +278,6 @@ class TapCoupa(CoupaPluginMixin, Tap):
         streams = [cls(self, schema=schemas.get(cls.name)) for cls in classes]  # type: ignore[misc]
         deletions.add_marker_column(streams, self.config)
         return streams
-
-    @staticmethod
-    def _selects_any(catalog: Catalog) -> bool:
-        return any(entry.metadata.resolve_selection()[()] for entry in catalog.streams)
 
     @property
     def all_stream_classes(self) -> list[type[CoupaStream]]:
