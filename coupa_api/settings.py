@@ -100,7 +100,7 @@ CONNECTION_PROPERTIES: tuple[th.Property[Any], ...] = (
         description=(
             "Requests per second for the whole run, shared by every stream and worker (Coupa "
             "documents 25 with a burst of 20; a lower rate gets a smaller burst, 0.8 s of it). "
-            "Lower it if other integrations share the client. A 429 halves the rate, which "
+            "Lower it if other integrations share the client. A 429 cuts the rate by 30 %, which "
             "then recovers; Retry-After pauses every worker, at most 60 s at a time and never "
             "past `max_retry_seconds`; rate-limit headers from a gateway (RateLimit, "
             "X-RateLimit-*) are paced on before any 429. 0 turns client-side pacing off (429s "

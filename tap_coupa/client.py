@@ -34,7 +34,7 @@ from tap_coupa.embedded import source_keys
 from tap_coupa.linefeed import LineFeed
 from tap_coupa.output import flush_writer
 from tap_coupa.pagination import KeysetToken
-from tap_coupa.reader import REPLICATION_KEY, Reader, ReadSpec, Trim
+from tap_coupa.reader import REPLICATION_KEY, Head, Reader, ReadSpec, Trim
 from tap_coupa.stats import StreamStats
 
 if TYPE_CHECKING:
@@ -45,8 +45,6 @@ if TYPE_CHECKING:
 
 __all__ = ["REPLICATION_KEY", "CoupaStream", "IncrementalCoupaStream", "KeysetToken"]
 
-#: A first page and its response.
-FirstPage = tuple[list[dict[str, Any]], requests.Response]
 
 #: Workers per stream when `max_concurrency` is not set: at ~150 ms a page and Coupa's 25
 #: requests/s, about 4 requests in flight fill the budget; more hide slower pages.
@@ -84,7 +82,7 @@ class CoupaStream(RESTStream[KeysetToken]):
         #: Whether Coupa refused this stream's `fields=` (shared by its reads).
         self.trim = Trim()
         #: The first page (or what requesting it raised), read early (`read_first_page`).
-        self._first_page: tuple[ReadSpec, FirstPage | Exception] | None = None
+        self._first_page: tuple[ReadSpec, Head | Exception] | None = None
         #: The schema `_row_plan` was computed for, and the plan.
         self._plan: tuple[dict[str, Any], RowPlan] | None = None
 
@@ -263,11 +261,13 @@ class CoupaStream(RESTStream[KeysetToken]):
         """Request the first page now, while the run's tenant check runs (tap_coupa.tenant).
 
         The read starts with that page instead of requesting it after the check: one round
-        trip fewer before the first record, the same requests. What the request raised is
-        raised when the read starts, where it would have been. Nothing is read early when the
-        read will not start with a first page (it resumes saved ranges, or is a child's) or
-        its window cannot be told yet; a page read for another window than the read's is
-        not used.
+        trip fewer before the first record, the same requests; the newest-id probe that
+        splits a full first page into id ranges goes out with it (`Reader.fetch_head`), one
+        more round trip saved, or one request wasted per run when that page is not full. What
+        the request raised is raised when the read starts, where it would have been. Nothing
+        is read early when the read will not start with a first page (it resumes saved ranges,
+        or is a child's) or its window cannot be told yet; a page read for another window than
+        the read's is not used.
         """
         window = self.early_window()
         if self.parent_stream_type is not None or self.fed_by_parent_page or window is None:
@@ -277,7 +277,7 @@ class CoupaStream(RESTStream[KeysetToken]):
         if reader.resumes(self.get_context_state(None)):
             return
         try:
-            self._first_page = (spec, reader.fetch(KeysetToken()))
+            self._first_page = (spec, reader.fetch_head())
         except Exception as exc:
             self._first_page = (spec, exc)
 

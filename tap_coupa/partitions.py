@@ -228,10 +228,11 @@ class PartitionedReader:
     def pages(self) -> Iterator[Page]:
         """Pages in arrival order (per range, in id order).
 
-        Workers are added one at a time, up to `workers`, whenever the caller has waited
-        `SPAWN_AFTER_SECONDS` for a page: when Coupa is slow (pages take ~150 ms) all of them
-        run; when the caller is the bottleneck (a fast Coupa), two suffice and the others
-        would only fight over the GIL.
+        Workers are added one at a time, up to `workers`, for every `SPAWN_AFTER_SECONDS`
+        the caller waits for a page: when Coupa is slow (pages take ~150 ms) all of them run
+        within a page's time (adding one per page received instead left the run's burst
+        unused for its first second); when the caller is the bottleneck (a fast Coupa), two
+        suffice and the others would only fight over the GIL.
         """
         self.start()
         done = 0
@@ -242,6 +243,7 @@ class PartitionedReader:
                 except queue.Empty:
                     if len(self._threads) < self.workers:
                         self._spawn()
+                        continue  # still waiting 20 ms later: one more
                     item = self.handoff.get()
                 if item is _WorkerDone:
                     done += 1

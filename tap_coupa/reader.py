@@ -41,6 +41,16 @@ Record = dict[str, Any]
 
 
 @dataclass(frozen=True)
+class Head:
+    """A read's first page, and the newest-id probe when it was sent at the same time."""
+
+    rows: list[Record]
+    response: requests.Response
+    #: `PROBE`'s answer (the highest id the read matches); None when not sent, or it failed.
+    newest: list[Record] | None = None
+
+
+@dataclass(frozen=True)
 class ReadSpec:
     """What one read of a stream asks Coupa for."""
 
@@ -166,6 +176,30 @@ class Reader:
         self.stats.add(pages=1, bytes=len(response.content))
         return rows, response
 
+    def fetch_head(self) -> Head:
+        """The first page and, at the same time, the newest-id probe `_plan` needs.
+
+        Sent together they cost one round trip before the id ranges start instead of two
+        (about 0.2 s of a 10,000-invoice read at Coupa's latency); the probe is a wasted
+        request only when the first page is not full. A probe that failed is sent again by
+        `_plan`, where its error stops the read as before.
+        """
+        newest: list[list[Record]] = []
+
+        def probe() -> None:
+            try:
+                newest.append(self.fetch(KeysetToken(newest_first=True))[0])
+            except Exception:  # `_plan` asks again, and reports what it raises
+                return
+
+        thread = threading.Thread(target=probe, name=f"{self.spec.name}-probe", daemon=True)
+        thread.start()
+        try:
+            rows, response = self.fetch(KeysetToken())
+        finally:
+            thread.join()
+        return Head(rows, response, newest[0] if newest else None)
+
     # -- the read -----------------------------------------------------------------------------
     @property
     def query(self) -> str:
@@ -180,14 +214,15 @@ class Reader:
         self,
         state: dict[str, Any],
         checkpoint: Callable[[], None],
-        first_page: tuple[list[Record], requests.Response] | None = None,
+        first_page: Head | None = None,
     ) -> Iterator[list[Record]]:
         """First page, then the rest in concurrent id ranges; resumes saved ranges.
 
         `state` is the stream's state dict: the `backfill` entry and the signpost are kept in
         it. Code after each `yield` runs once the caller has emitted the page, so the cursors
         move, and `checkpoint` (write a STATE) is called, only for pages already written.
-        `first_page`: the first page, already read (the run's tenant probe, tap_coupa.tenant).
+        `first_page`: the first page, already read (`fetch_head`, during the run's tenant
+        check, tap_coupa.tenant).
         """
         spec = self.spec
         if spec.incremental:
@@ -205,10 +240,11 @@ class Reader:
                 len(entry["ranges"]),
             )
         else:
-            first, response = first_page or self.fetch(KeysetToken())
-            signpost = self._clock_cap(response) if spec.incremental else None
+            head = first_page or Head(*self.fetch(KeysetToken()))
+            first = head.rows
+            signpost = self._clock_cap(head.response) if spec.incremental else None
             if len(first) >= PAGE_SIZE:
-                board = self._plan(first)
+                board = self._plan(first, head.newest)
         if spec.incremental and isinstance(signpost, str):
             state[checkpoints.SIGNPOST] = signpost
             self.signpost = signpost
@@ -251,11 +287,14 @@ class Reader:
             reader.close()
         checkpoints.close_entry(state)
 
-    def _plan(self, first: list[Record]) -> RangeBoard:
-        """Split what follows a full first page into ranges, from the highest id (one probe)."""
+    def _plan(self, first: list[Record], newest: list[Record] | None = None) -> RangeBoard:
+        """Split what follows a full first page into ranges, from the highest id (one probe).
+
+        `newest`: the probe's answer when `fetch_head` sent it with the first page.
+        """
         last = max(int(r["id"]) for r in first)
         low = min(int(r["id"]) for r in first)
-        rows, _ = self.fetch(KeysetToken(newest_first=True))
+        rows = newest if newest is not None else self.fetch(KeysetToken(newest_first=True))[0]
         top = max([last, *(int(r["id"]) for r in rows if "id" in r)])
         density = len(first) / max(1, last - low + 1)
         expected = (top - last) * density

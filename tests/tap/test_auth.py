@@ -48,7 +48,9 @@ def test_unsettled_token_is_waited_out_not_reminted(coupa, config):
 
 def test_token_expiry_mid_sync_is_renewed_ahead(coupa, config):
     catalog = select(discover(config), ["invoices"])
-    # 7 pages at 400 ms each outlive a 3 s token (refreshed with a 1.5 s margin).
+    # 7 pages at 400 ms each, one at a time, outlive a 3 s token (refreshed with a 1.5 s
+    # margin); concurrent id ranges would read them all in about three round trips.
+    config["max_concurrency"] = 1
     coupa.control.reset(counts={"invoices": 300}, expires_in=3, latency_ms=400)
     run = run_tap(config, catalog=catalog)
     assert run.counts["invoices"] == 300

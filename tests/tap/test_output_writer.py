@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import sys
 from decimal import Decimal
 
@@ -46,3 +47,46 @@ def test_each_message_is_the_bytes_of_the_sdks_writer(monkeypatch: pytest.Monkey
         writer.write_message(message)
     writer.flush()
     assert out.getvalue() == expected
+
+
+#: What orjson refuses and the SDK's encoder writes: the writer falls back to the SDK's bytes.
+FALLBACKS = [
+    {"id": 2**64},  # beyond 64 bits
+    {"id": -(2**63) - 1},
+    {"total": Decimal("NaN")},
+    {"total": Decimal("Infinity")},
+    {"at": dt.time(9, 30, tzinfo=dt.UTC)},
+    {"by-id": {1: "a"}},  # a non-string key
+    {"blob": b"\x00\x01"},
+    {"tags": frozenset({"a"})},
+    {"took": dt.timedelta(days=1)},
+]
+
+
+@pytest.mark.parametrize("record", FALLBACKS, ids=lambda r: next(iter(r)))
+def test_what_orjson_refuses_is_the_sdks_bytes(
+    record: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(out, encoding="utf-8"))
+    message = RecordMessage("invoices", record)
+    writer = BufferedMsgSpecWriter()
+    writer.write_message(message)
+    writer.flush()
+    assert out.getvalue() == bytes(MsgSpecWriter().format_message(message))
+
+
+def test_a_float_with_a_positive_exponent_is_the_same_number(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The one difference in bytes: orjson writes `1e+300` where msgspec writes `1e300`."""
+    out = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(out, encoding="utf-8"))
+    values = {"big": 1e300, "small": 1.5e-7, "neg": -2.5e22, "nan": float("nan")}
+    message = RecordMessage("invoices", values)
+    writer = BufferedMsgSpecWriter()
+    writer.write_message(message)
+    writer.flush()
+    sdk = bytes(MsgSpecWriter().format_message(message))
+    assert json.loads(out.getvalue()) == json.loads(sdk)
+    assert json.loads(out.getvalue())["record"] == {**values, "nan": None}

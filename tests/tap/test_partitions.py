@@ -9,8 +9,9 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from coupa_api.client import CoupaClient
 from coupa_api.errors import CoupaError
-from tap_coupa.partitions import RangeBoard
+from tap_coupa.partitions import PartitionedReader, RangeBoard
 from tap_coupa.streams import STREAMS
 from tests.tap.conftest import discover, run_tap, select
 
@@ -168,3 +169,53 @@ def test_discovery_samples_streams_concurrently(coupa, config):
     assert len(catalog["streams"]) == len(STREAMS)
     # Counted by the emulator, not by a stopwatch: one after another, never more than one.
     assert coupa.control.stats()["max_in_flight"] >= 4
+
+
+def test_every_worker_joins_while_the_caller_waits_for_its_first_page():
+    """Pages are slow: all 8 workers fetch at once before any page arrives.
+
+    The first 8 fetches meet at a barrier (bounded: it breaks after 10 s), which only 8
+    concurrent workers pass. Adding a worker per page received instead would stop at 3.
+    """
+    board = RangeBoard.split(0, 8_000, 8)
+    barrier = threading.Barrier(8, timeout=10)
+    calls = []
+    lock = threading.Lock()
+
+    def fetch(after: int, upper: int | None) -> list[dict]:
+        with lock:
+            calls.append(after)
+            first_round = len(calls) <= 8
+        if first_round:
+            barrier.wait()
+        return []
+
+    reader = PartitionedReader(board, fetch, workers=8)
+    list(reader.pages())  # a broken barrier is raised here
+    assert not barrier.broken
+    assert len(set(calls[:8])) == 8
+
+
+def test_the_newest_id_probe_goes_out_with_the_first_page(coupa, config, monkeypatch):
+    """The first page and the probe that splits the rest meet at a barrier: sent together.
+
+    Sent one after the other, neither passes and the barrier breaks after 10 s.
+    """
+    coupa.control.reset(counts={"invoices": 300})
+    catalog = select(discover(config), ["invoices"])
+    barrier = threading.Barrier(2, timeout=10)
+    send = CoupaClient.send
+
+    def together(self, method, path, **kwargs):
+        params = kwargs.get("params") or {}
+        if path == "/api/invoices" and (params.get("dir") == "desc" or params.get("id[gt]") == 0):
+            barrier.wait()
+        return send(self, method, path, **kwargs)
+
+    monkeypatch.setattr(CoupaClient, "send", together)
+    before = len(coupa.control.requests_log())
+    run = run_tap(config, catalog=catalog)
+    assert sorted(run.ids("invoices")) == coupa.control.record_ids("invoices")
+    assert not barrier.broken
+    queries = [parse_qs(r["query"]) for r in invoice_gets(coupa, before)]
+    assert len([q for q in queries if q.get("dir") == ["desc"]]) == 1, "one probe, not two"

@@ -112,20 +112,20 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     return fake
 
 
-def test_controller_halves_and_recovers(clock: FakeClock) -> None:
+def test_controller_cuts_and_recovers(clock: FakeClock) -> None:
     controller = RateController(20, burst=5)
     controller.observe(429)
-    assert controller.rate == pytest.approx(10)
-    controller.observe(429)  # answers to requests sent together: one signal, one halving
-    assert controller.rate == pytest.approx(10)
+    assert controller.rate == pytest.approx(14)  # 20 x 0.7
+    controller.observe(429)  # answers to requests sent together: one signal, one cut
+    assert controller.rate == pytest.approx(14)
     clock.sleep(ratelimit.CUT_SPACING_SECONDS + 0.1)
     controller.observe(429)
     assert controller.rate is not None
-    halved = controller.rate
-    assert halved < 10
+    cut = controller.rate
+    assert cut < 14
     clock.sleep(0.3)
     controller.acquire()
-    assert halved < controller.rate < 20
+    assert cut < controller.rate < 20
     assert controller.counters().throttled == 3
 
 
@@ -157,11 +157,12 @@ BEYOND_THE_BUDGET = {
 UNUSABLE = {"garbage": "soon", "negative": "-5", "a date past": "Wed, 21 Oct 2015 07:28:00 GMT"}
 #: Retry-After value -> (max_retries, what the sentence says, how many 429s may be served).
 #: Beyond the budget: waited the budget once, then one more attempt (not an hour, no storm);
-#: the tenant check and the first page go out together, so each may be refused and retried once.
+#: the tenant check, the first page and the newest-id probe go out together, so each may be
+#: refused and retried once.
 #: Unusable: ordinary backoff until `max_retries` is spent.
 RETRY_AFTER_CASES = {
     **{
-        f"beyond-{name}": (value, 8, ("`max_retry_seconds` (2 s)", "Retry-After", "429"), (2, 4))
+        f"beyond-{name}": (value, 8, ("`max_retry_seconds` (2 s)", "Retry-After", "429"), (2, 6))
         for name, value in BEYOND_THE_BUDGET.items()
     },
     **{

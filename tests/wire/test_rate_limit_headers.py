@@ -198,11 +198,11 @@ def test_the_burst_scales_with_the_rate(rate: float, burst: int) -> None:
 def test_no_permit_accrues_during_a_pause() -> None:
     """Clock values are passed in, so nothing here depends on how fast threads wake up."""
     controller = RateController(10, max_pause=5)  # burst 8
-    controller.observe(429, retry_after=5)  # the rate halves to 5/s; the bucket is emptied
+    controller.observe(429, retry_after=5)  # the rate drops to 7/s; the bucket is emptied
     start = time.monotonic()
-    # Four seconds into the pause: still nothing saved up (20 permits' worth of time passed).
+    # Four seconds into the pause: still nothing saved up (28 permits' worth of time passed).
     assert controller._permit_wait(start + 4.0) > 0
-    # Just after it: only what 0.1 s at 5/s earns, half a permit, not a burst of 8.
+    # Just after it: only what 0.1 s at 7/s earns, under a permit, not a burst of 8.
     assert controller._permit_wait(start + 5.1) > 0
     assert controller._tokens < 1
 

@@ -193,7 +193,9 @@ def test_coupa_echoing_credentials_is_redacted(coupa, tmp_path, structured):
     catalog = select(discover(config), ["invoices"])
     (tmp_path / "catalog.json").write_text(json.dumps(catalog))
     coupa.control.add_faults(
-        [{"kind": "status", "path": "/api/invoices", "status": 400, "body": "echo"}]
+        # Every request to the collection: which of the run's first requests (tenant check,
+        # first page, newest-id probe) reaches Coupa first is up to the threads.
+        [{"kind": "status", "path": "/api/invoices", "status": 400, "body": "echo", "times": 50}]
     )
     env = {}
     if structured:
