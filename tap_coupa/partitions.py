@@ -228,14 +228,16 @@ class PartitionedReader:
     def pages(self) -> Iterator[Page]:
         """Pages in arrival order (per range, in id order).
 
-        Workers are added one at a time, up to `workers`, for every `SPAWN_AFTER_SECONDS`
-        the caller waits for a page: when Coupa is slow (pages take ~150 ms) all of them run
-        within a page's time (adding one per page received instead left the run's burst
-        unused for its first second); when the caller is the bottleneck (a fast Coupa), two
-        suffice and the others would only fight over the GIL.
+        Workers are added one at a time, up to `workers`, whenever the caller has waited
+        `SPAWN_AFTER_SECONDS` for a page, and every `SPAWN_AFTER_SECONDS` until the first page
+        arrives: when Coupa is slow (pages take ~150 ms) all of them run within a page's time
+        (one per page received left the run's burst unused for its first second); when the
+        caller is the bottleneck (a fast Coupa), two suffice and the others would only fight
+        over the GIL (and hold pages in memory).
         """
         self.start()
         done = 0
+        arrived = False
         try:
             while done < len(self._threads):
                 try:
@@ -243,8 +245,10 @@ class PartitionedReader:
                 except queue.Empty:
                     if len(self._threads) < self.workers:
                         self._spawn()
-                        continue  # still waiting 20 ms later: one more
+                        if not arrived:
+                            continue  # no page yet: Coupa is slow, one more every 20 ms
                     item = self.handoff.get()
+                arrived = True
                 if item is _WorkerDone:
                     done += 1
                 elif isinstance(item, BaseException):
