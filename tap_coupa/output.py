@@ -8,8 +8,9 @@ waits long: the buffer goes out, flushed, at every STATE, once a second while re
 when it reaches `CHUNK_BYTES`, when a stream ends (`flush_writer`) and at exit.
 
 Messages are encoded with orjson, not the SDK's msgspec encoder: on Coupa's records (8 KB of
-mostly strings) orjson takes about half the CPU (11-15 against 27-33 us a record, measured on
-the emulator's invoices), and the encoder was the largest single cost per record. The output is
+mostly strings) orjson takes a quarter to a half less CPU (inside a run, 34 against 46 us of
+thread CPU per invoice message; 11-15 against 27-33 us in isolation), and the encoder was the
+largest single cost per record after parsing the page. The output is
 the same JSON: the SDK's encoder still writes what orjson does not take (Decimal NaN, integers
 beyond 64 bits, non-string keys, bytes, sets, timedeltas, times with a zone), Decimals are
 written as numbers as the SDK writes them, and UTC as `Z`. The one difference in bytes is a
