@@ -29,7 +29,7 @@ from typing_extensions import override
 from coupa_api.client import CoupaClient
 from coupa_api.query import fields_for, fields_param, instant, to_utc
 from tap_coupa import deletions
-from tap_coupa.custom_fields import RowPlan, source_fields
+from tap_coupa.custom_fields import finish_row, source_fields
 from tap_coupa.embedded import source_keys
 from tap_coupa.linefeed import LineFeed
 from tap_coupa.output import flush_writer
@@ -83,8 +83,6 @@ class CoupaStream(RESTStream[KeysetToken]):
         self.trim = Trim()
         #: The first page (or what requesting it raised), read early (`read_first_page`).
         self._first_page: tuple[ReadSpec, Head | Exception] | None = None
-        #: The schema `_row_plan` was computed for, and the plan.
-        self._plan: tuple[dict[str, Any], RowPlan] | None = None
 
     # -- where and how ------------------------------------------------------------------------
     @property
@@ -390,15 +388,7 @@ class CoupaStream(RESTStream[KeysetToken]):
         feed = self.line_feed
         if feed.children:
             feed.collect(row)
-        return self._row_plan().apply(row)
-
-    def _row_plan(self) -> RowPlan:
-        """What `post_process` does to each record, computed once per schema (custom_fields)."""
-        schema = self.schema
-        cached = self._plan
-        if cached is None or cached[0] is not schema:
-            cached = self._plan = (schema, RowPlan(schema))
-        return cached[1]
+        return finish_row(self, row)
 
     @cached_property
     def line_feed(self) -> LineFeed:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from tap_coupa.field_types import CANONICAL, coerce
 
@@ -82,16 +81,21 @@ class RowPlan:
         return row
 
 
-_PLANS: WeakKeyDictionary[object, tuple[int, RowPlan]] = WeakKeyDictionary()
+#: The attribute a stream keeps its plan in: (the schema it was computed for, the plan).
+_PLAN_ATTRIBUTE = "_coupa_row_plan"
 
 
 def finish_row(stream: Any, row: dict[str, Any]) -> dict[str, Any]:
-    """`row` as it should be emitted by `stream` (a tap_coupa stream; its schema decides)."""
+    """`row` as it should be emitted by `stream` (a tap_coupa stream; its schema decides).
+
+    The plan is computed once per schema and kept on the stream itself: this runs for every
+    record, so it costs one attribute read, not a lookup in a table of streams.
+    """
     schema = stream.schema
-    cached = _PLANS.get(stream)
-    if cached is None or cached[0] != id(schema):
-        cached = (id(schema), RowPlan(schema))
-        _PLANS[stream] = cached
+    cached = getattr(stream, _PLAN_ATTRIBUTE, None)
+    if cached is None or cached[0] is not schema:
+        cached = (schema, RowPlan(schema))
+        setattr(stream, _PLAN_ATTRIBUTE, cached)
     return cached[1].apply(row)
 
 

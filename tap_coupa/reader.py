@@ -46,8 +46,8 @@ class Head:
 
     rows: list[Record]
     response: requests.Response
-    #: `PROBE`'s answer (the highest id the read matches); None when not sent, or it failed.
-    newest: list[Record] | None = None
+    #: `PROBE`'s answer (the highest id the read matches), what it raised, or None (not sent).
+    newest: list[Record] | Exception | None = None
 
 
 @dataclass(frozen=True)
@@ -181,16 +181,17 @@ class Reader:
 
         Sent together they cost one round trip before the id ranges start instead of two
         (about 0.2 s of a 10,000-invoice read at Coupa's latency); the probe is a wasted
-        request only when the first page is not full. A probe that failed is sent again by
-        `_plan`, where its error stops the read as before.
+        request only when the first page is not full. What the probe raised (after its
+        retries) is raised by `_plan` when the page is full, where it was raised before; it is
+        not sent again, which would repeat every retry.
         """
-        newest: list[list[Record]] = []
+        newest: list[list[Record] | Exception] = []
 
         def probe() -> None:
             try:
                 newest.append(self.fetch(KeysetToken(newest_first=True))[0])
-            except Exception:  # `_plan` asks again, and reports what it raises
-                return
+            except Exception as exc:  # raised by `_plan`, only if the range split needs it
+                newest.append(exc)
 
         thread = threading.Thread(target=probe, name=f"{self.spec.name}-probe", daemon=True)
         thread.start()
@@ -287,11 +288,16 @@ class Reader:
             reader.close()
         checkpoints.close_entry(state)
 
-    def _plan(self, first: list[Record], newest: list[Record] | None = None) -> RangeBoard:
+    def _plan(
+        self, first: list[Record], newest: list[Record] | Exception | None = None
+    ) -> RangeBoard:
         """Split what follows a full first page into ranges, from the highest id (one probe).
 
-        `newest`: the probe's answer when `fetch_head` sent it with the first page.
+        `newest`: the probe's answer (or what it raised) when `fetch_head` sent it with the
+        first page.
         """
+        if isinstance(newest, Exception):
+            raise newest
         last = max(int(r["id"]) for r in first)
         low = min(int(r["id"]) for r in first)
         rows = newest if newest is not None else self.fetch(KeysetToken(newest_first=True))[0]

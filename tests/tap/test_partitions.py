@@ -219,3 +219,21 @@ def test_the_newest_id_probe_goes_out_with_the_first_page(coupa, config, monkeyp
     assert not barrier.broken
     queries = [parse_qs(r["query"]) for r in invoice_gets(coupa, before)]
     assert len([q for q in queries if q.get("dir") == ["desc"]]) == 1, "one probe, not two"
+
+
+def test_a_refused_newest_id_probe_stops_the_read_once_not_twice(coupa, config):
+    """The probe sent with the first page answers 400 once: the read stops with that error.
+
+    It is not sent a second time (that would repeat every retry); before the probe went out
+    with the first page, the same 400 stopped the read the same way.
+    """
+    coupa.control.reset(counts={"invoices": 300})
+    catalog = select(discover(config), ["invoices"])
+    coupa.control.add_faults(
+        [{"kind": "status", "path": "/api/invoices", "query": ["dir=desc"], "status": 400}]
+    )
+    before = len(coupa.control.requests_log())
+    with pytest.raises(CoupaError, match="400"):
+        run_tap(config, catalog=catalog)
+    queries = [parse_qs(r["query"]) for r in invoice_gets(coupa, before)]
+    assert len([q for q in queries if q.get("dir") == ["desc"]]) == 1
