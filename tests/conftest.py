@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -135,9 +136,28 @@ def emulator() -> Iterator[RunningEmulator]:
 
 @pytest.fixture
 def coupa(emulator: RunningEmulator) -> RunningEmulator:
-    """The session emulator, reset to its start data and knobs before this test."""
-    emulator.control.reset()
-    return emulator
+    """The session emulator, reset to its start data and knobs before this test.
+
+    A request an earlier test left held (a `slow` fault outliving the target it was holding)
+    would otherwise finish after the reset: logged as this test's request and, for a POST,
+    writing into this test's data. So the reset waits for the emulator to finish serving it.
+    """
+    return reset_for_test(emulator)
+
+
+def reset_for_test(running: RunningEmulator) -> RunningEmulator:
+    """What `coupa` does: wait out held requests, then reset."""
+    drain(running)
+    running.control.reset()
+    return running
+
+
+def drain(running: RunningEmulator, timeout: float = 60.0) -> None:
+    """Return once the emulator serves no /api/ request; the longest `slow` fault is 10 s."""
+    deadline = time.monotonic() + timeout
+    while held := [r for r in running.control.stats()["serving"] if " /api/" in r]:
+        assert time.monotonic() < deadline, f"the emulator still serves {held} after {timeout} s"
+        time.sleep(0.02)
 
 
 def make_oauth_client(
