@@ -229,6 +229,9 @@ def _second_emulator() -> Any:
 
 @pytest.fixture
 def second_coupa(_second_emulator: Any) -> Any:
-    """Instance B, reset (no invoices) before the test."""
+    """Instance B, reset (no invoices) before the test, once it serves nothing held."""
+    from tests.conftest import drain  # noqa: PLC0415
+
+    drain(_second_emulator)
     _second_emulator.control.reset(counts={"invoices": 0})
     return _second_emulator
