@@ -25,7 +25,7 @@ import requests
 from coupa_api.client import CoupaClient
 from coupa_api.errors import CoupaError, CoupaFatalError
 from coupa_api.query import PAGE_SIZE, keyset_page, to_utc
-from coupa_api.retry import with_retries
+from coupa_api.retry import RETRIABLE_EXCEPTIONS, is_permanent, with_retries
 from tap_coupa import checkpoints
 from tap_coupa.pages import array_rows
 from tap_coupa.pagination import KeysetToken
@@ -163,16 +163,19 @@ class Reader:
         )
         return array_rows(response, what=spec.what), response
 
-    def fetch(self, token: KeysetToken) -> tuple[list[Record], requests.Response]:
-        """One page with retries (safe to call from worker threads)."""
+    def fetch(
+        self, token: KeysetToken, *, retry: bool = True
+    ) -> tuple[list[Record], requests.Response]:
+        """One page with retries, or one attempt (safe to call from worker threads)."""
+        get = self._get if retry else self._attempt
         params = self.params(token)
         try:
-            rows, response = self._get(params)
+            rows, response = get(params)
         except CoupaFatalError as exc:
             trimmed = "fields" in params and not token.newest_first
             if not (trimmed and self.trim.refuse(self.spec.name, exc, self.logger)):
                 raise
-            rows, response = self._get(self.params(token))
+            rows, response = get(self.params(token))
         self.stats.add(pages=1, bytes=len(response.content))
         return rows, response
 
@@ -181,15 +184,21 @@ class Reader:
 
         Sent together they cost one round trip before the id ranges start instead of two
         (about 0.2 s of a 10,000-invoice read at Coupa's latency); the probe is a wasted
-        request only when the first page is not full. What the probe raised (after its
-        retries) is raised by `_plan` when the page is full, where it was raised before; it is
-        not sent again, which would repeat every retry.
+        request only when the first page is not full. It is one attempt, so the first page
+        never waits on the probe's retries (minutes, on a tenant that keeps answering it 5xx,
+        for a probe a short first page does not even need). An error that a retry could heal
+        leaves it to `_plan`, which sends it again with retries as before the probe moved; any
+        other error is raised by `_plan` when the page is full, where it was raised before,
+        without sending it again.
         """
         newest: list[list[Record] | Exception] = []
 
         def probe() -> None:
             try:
-                newest.append(self.fetch(KeysetToken(newest_first=True))[0])
+                newest.append(self.fetch(KeysetToken(newest_first=True), retry=False)[0])
+            except RETRIABLE_EXCEPTIONS as exc:
+                if is_permanent(exc):  # no DNS name, a bad certificate: retries never heal it
+                    newest.append(exc)
             except Exception as exc:  # raised by `_plan`, only if the range split needs it
                 newest.append(exc)
 

@@ -237,3 +237,52 @@ def test_a_refused_newest_id_probe_stops_the_read_once_not_twice(coupa, config):
         run_tap(config, catalog=catalog)
     queries = [parse_qs(r["query"]) for r in invoice_gets(coupa, before)]
     assert len([q for q in queries if q.get("dir") == ["desc"]]) == 1
+
+
+def test_a_short_first_page_does_not_wait_on_the_probes_retries(coupa, config):
+    """The probe sent with a short first page answers 503 three times: it is sent once.
+
+    A short first page needs no range split, so the probe's answer is not used; with its
+    retries the read would send it until Coupa answered (four times here, minutes on a tenant
+    that always answers 503), before the probe went out with the first page it was not sent.
+    """
+    coupa.control.reset(counts={"invoices": 10})
+    catalog = select(discover(config), ["invoices"])
+    coupa.control.add_faults(
+        [
+            {
+                "kind": "status",
+                "path": "/api/invoices",
+                "query": ["dir=desc"],
+                "status": 503,
+                "times": 3,
+            }
+        ]
+    )
+    before = len(coupa.control.requests_log())
+    run = run_tap(config, catalog=catalog)
+    assert sorted(run.ids("invoices")) == coupa.control.record_ids("invoices")
+    queries = [parse_qs(r["query"]) for r in invoice_gets(coupa, before)]
+    assert len([q for q in queries if q.get("dir") == ["desc"]]) == 1
+
+
+def test_a_probe_that_failed_with_the_first_page_is_retried_when_the_split_needs_it(coupa, config):
+    """A 503 to the probe sent with a full first page: the split sends it again, with retries."""
+    coupa.control.reset(counts={"invoices": 300})
+    catalog = select(discover(config), ["invoices"])
+    coupa.control.add_faults(
+        [
+            {
+                "kind": "status",
+                "path": "/api/invoices",
+                "query": ["dir=desc"],
+                "status": 503,
+                "times": 2,
+            }
+        ]
+    )
+    before = len(coupa.control.requests_log())
+    run = run_tap(config, catalog=catalog)
+    assert sorted(run.ids("invoices")) == coupa.control.record_ids("invoices")
+    probes = [r for r in invoice_gets(coupa, before) if parse_qs(r["query"]).get("dir") == ["desc"]]
+    assert [r["status"] for r in probes] == [503, 503, 200]
