@@ -221,22 +221,35 @@ def test_the_newest_id_probe_goes_out_with_the_first_page(coupa, config, monkeyp
     assert len([q for q in queries if q.get("dir") == ["desc"]]) == 1, "one probe, not two"
 
 
+def refuse_probes(
+    coupa, config, invoices: int, status: int, times: int | None = None
+) -> tuple[dict, int]:
+    """`invoices` invoices whose newest-id probe (`dir=desc`) answers `status` (always, or the
+    first `times` times): the catalog selecting them, and where the request log stands."""
+    coupa.control.reset(counts={"invoices": invoices})
+    catalog = select(discover(config), ["invoices"])
+    rule = {"kind": "status", "path": "/api/invoices", "query": ["dir=desc"], "status": status}
+    if times is not None:
+        rule["times"] = times
+    coupa.control.add_faults([rule])
+    return catalog, len(coupa.control.requests_log())
+
+
+def probes_since(coupa, before: int) -> list[dict]:
+    """The newest-id probes the emulator logged after entry `before`."""
+    return [r for r in invoice_gets(coupa, before) if parse_qs(r["query"]).get("dir") == ["desc"]]
+
+
 def test_a_refused_newest_id_probe_stops_the_read_once_not_twice(coupa, config):
     """The probe sent with the first page answers 400 once: the read stops with that error.
 
     It is not sent a second time (that would repeat every retry); before the probe went out
     with the first page, the same 400 stopped the read the same way.
     """
-    coupa.control.reset(counts={"invoices": 300})
-    catalog = select(discover(config), ["invoices"])
-    coupa.control.add_faults(
-        [{"kind": "status", "path": "/api/invoices", "query": ["dir=desc"], "status": 400}]
-    )
-    before = len(coupa.control.requests_log())
+    catalog, before = refuse_probes(coupa, config, 300, 400)
     with pytest.raises(CoupaError, match="400"):
         run_tap(config, catalog=catalog)
-    queries = [parse_qs(r["query"]) for r in invoice_gets(coupa, before)]
-    assert len([q for q in queries if q.get("dir") == ["desc"]]) == 1
+    assert len(probes_since(coupa, before)) == 1
 
 
 def test_a_short_first_page_does_not_wait_on_the_probes_retries(coupa, config):
@@ -246,43 +259,15 @@ def test_a_short_first_page_does_not_wait_on_the_probes_retries(coupa, config):
     retries the read would send it until Coupa answered (four times here, minutes on a tenant
     that always answers 503), before the probe went out with the first page it was not sent.
     """
-    coupa.control.reset(counts={"invoices": 10})
-    catalog = select(discover(config), ["invoices"])
-    coupa.control.add_faults(
-        [
-            {
-                "kind": "status",
-                "path": "/api/invoices",
-                "query": ["dir=desc"],
-                "status": 503,
-                "times": 3,
-            }
-        ]
-    )
-    before = len(coupa.control.requests_log())
+    catalog, before = refuse_probes(coupa, config, 10, 503, times=3)
     run = run_tap(config, catalog=catalog)
     assert sorted(run.ids("invoices")) == coupa.control.record_ids("invoices")
-    queries = [parse_qs(r["query"]) for r in invoice_gets(coupa, before)]
-    assert len([q for q in queries if q.get("dir") == ["desc"]]) == 1
+    assert len(probes_since(coupa, before)) == 1
 
 
 def test_a_probe_that_failed_with_the_first_page_is_retried_when_the_split_needs_it(coupa, config):
     """A 503 to the probe sent with a full first page: the split sends it again, with retries."""
-    coupa.control.reset(counts={"invoices": 300})
-    catalog = select(discover(config), ["invoices"])
-    coupa.control.add_faults(
-        [
-            {
-                "kind": "status",
-                "path": "/api/invoices",
-                "query": ["dir=desc"],
-                "status": 503,
-                "times": 2,
-            }
-        ]
-    )
-    before = len(coupa.control.requests_log())
+    catalog, before = refuse_probes(coupa, config, 300, 503, times=2)
     run = run_tap(config, catalog=catalog)
     assert sorted(run.ids("invoices")) == coupa.control.record_ids("invoices")
-    probes = [r for r in invoice_gets(coupa, before) if parse_qs(r["query"]).get("dir") == ["desc"]]
-    assert [r["status"] for r in probes] == [503, 503, 200]
+    assert [r["status"] for r in probes_since(coupa, before)] == [503, 503, 200]
