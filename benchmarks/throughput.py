@@ -42,6 +42,7 @@ import datetime as dt
 import inspect
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -450,6 +451,65 @@ def cpu_phase(
     return result
 
 
+def instruction_phase(
+    emu: Emulator, work: Path, args: argparse.Namespace, tap_argv: list[str]
+) -> dict[str, Any] | None:
+    """Instructions executed by the tap and the raw loop over the same pages (valgrind).
+
+    CPU seconds on this shared machine move by a third between runs of the same code;
+    callgrind's instruction count (user space, every thread) does not depend on what else
+    the machine does, so this ratio is the repeatable companion of the CPU ratio. About 70x
+    slower than a plain run: 20,000 invoices take about 3 minutes for both clients.
+    """
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        print("  instructions: skipped (no valgrind on PATH)", flush=True)
+        return None
+    emu.fast()
+    truth = set(emu.control.record_ids("invoices"))
+    raw = [sys.executable, PEERS, "keyset", "--base-url", emu.base]
+    result: dict[str, Any] = {"invoices": len(truth)}
+    for name, argv in (("tap", tap_argv), ("raw", raw)):
+        out = work / f"callgrind-{name}.out.%p"
+        command = [valgrind, "--tool=callgrind", f"--callgrind-out-file={out}", *argv]
+        child = run_child(command, work, f"instructions-{name}", timeout=args.timeout)
+        counted = [
+            int(line.rsplit(":", 1)[1].replace(",", ""))
+            for line in child.err.read_text(errors="replace").splitlines()
+            if "I   refs:" in line
+        ]
+        if child.rc != 0 or not counted:
+            raise SystemExit(f"{name} under valgrind failed ({child.rc}): {stderr_tail(child)}")
+        result[name] = {
+            "instructions": counted[-1],
+            "record_set": check(record_ids(child.out), truth).verdict,
+        }
+        child.out.unlink(missing_ok=True)
+        for profile in work.glob(f"callgrind-{name}.out.*"):
+            profile.unlink()
+    result["ratio"] = round(result["tap"]["instructions"] / result["raw"]["instructions"], 3)
+    print(f"  instructions, {len(truth):,} invoices: {json.dumps(result)}", flush=True)
+    return result
+
+
+def instruction_table(phase: dict[str, Any]) -> str:
+    rows = [
+        "| client | invoices | instructions | per record | record set |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for name, label in (("tap", "tap-coupa"), ("raw", "raw requests + orjson loop")):
+        count = phase[name]["instructions"]
+        rows.append(
+            f"| {label} | {phase['invoices']:,} | {count / 1e9:.2f} G | "
+            f"{count / phase['invoices'] / 1e3:.0f} k | {phase[name]['record_set']} |"
+        )
+    rows.append(
+        f"\nTap / raw instructions at {phase['invoices']:,} invoices (start-up included, "
+        f"valgrind --tool=callgrind): **{phase['ratio']:.2f}x**."
+    )
+    return "\n".join(rows)
+
+
 def target_input(catalog: dict[str, Any], source: list[dict[str, Any]], work: Path) -> Path:
     """SCHEMA, the invoices renumbered BENCH-nnnnnn (new to Coupa), then one STATE."""
     entry = next(e for e in catalog["streams"] if e["tap_stream_id"] == "invoices")
@@ -682,6 +742,10 @@ def full_run(args: argparse.Namespace, work: Path) -> None:
             cpu_large = cpu_phase(emu, work, args, cpu_argv, args.grow, 1)
             emu.control.reset()
         result["cpu"] = {"small": cpu_small, "large": cpu_large}
+        instructions = None
+        if args.instructions:
+            instructions = instruction_phase(emu, work, args, cpu_argv)
+        result["instructions"] = instructions
         writes: list[Row] = []
         if args.target_invoices:
             print(f"writes at the limit ({len(source)} invoices):", flush=True)
@@ -698,6 +762,9 @@ def full_run(args: argparse.Namespace, work: Path) -> None:
         "## CPU per record at 0 ms latency (no limit), and the tap's memory as data grows", "",
         cpu_table(cpu_small, cpu_large), "",
     ]  # fmt: skip
+    if instructions:
+        parts += ["## Instructions at 0 ms latency (valgrind: repeatable on a noisy machine)", "",
+                  instruction_table(instructions), ""]  # fmt: skip
     if writes:
         parts += [f"## Writes at the rate limit ({len(source)} new invoices)", "",
                   write_table(writes), ""]  # fmt: skip
@@ -776,6 +843,13 @@ def main() -> None:
                         "client moves by a third on this shared machine")  # fmt: skip
     parser.add_argument("--grow", type=int, default=80000,
                         help="second data size for memory and marginal CPU (0 = skip)")  # fmt: skip
+    parser.add_argument(
+        "--instructions",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also count the tap's and the raw loop's instructions under "
+        "valgrind (about 3 min at 20,000 invoices; skipped without valgrind)",
+    )
     parser.add_argument("--target-invoices", type=int, default=500, help="0 = skip the target")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per subprocess")
     parser.add_argument("--backfill", type=int, default=0, help="only the tap over N invoices")

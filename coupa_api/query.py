@@ -51,11 +51,15 @@ def to_utc(value: str) -> str:
     singer-sdk compares replication values as strings, and Coupa's offsets change at daylight
     saving, so `2024-11-03T01:30:00-07:00` sorts after `2024-11-03T01:10:00-08:00` although it
     happened 40 minutes earlier. In UTC, string order is time order.
+
+    The text is `datetime.isoformat()`'s (`+00:00`, microseconds only when there are some),
+    written by orjson: it runs for every record, and isoformat's C formatting cost a third
+    of this function (the two are compared over every field's range in tests/wire).
     """
-    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    parsed = dt.datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC).isoformat()
+    return orjson.dumps(parsed.astimezone(dt.UTC))[1:-1].decode()
 
 
 def keyset_page(after_id: int, *, upper_id: int | None = None) -> dict[str, Any]:

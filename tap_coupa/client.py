@@ -13,7 +13,6 @@ singer-sdk surface beyond its public hooks is listed, and pinned, in tests/tap/t
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import logging
 from collections.abc import Callable, Generator, Iterable, Iterator
 from functools import cached_property
@@ -28,7 +27,7 @@ from typing_extensions import override
 
 from coupa_api.client import CoupaClient
 from coupa_api.query import fields_for, fields_param, instant, to_utc
-from tap_coupa import deletions
+from tap_coupa import collector, deletions
 from tap_coupa.custom_fields import finish_row, source_fields
 from tap_coupa.embedded import source_keys
 from tap_coupa.linefeed import LineFeed
@@ -229,19 +228,16 @@ class CoupaStream(RESTStream[KeysetToken]):
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """First page, then the rest in concurrent id ranges; resumes saved ranges.
 
-        What is alive when the read starts (the SDK, schemas, catalog) is not garbage: frozen
-        out of the cyclic collector's sight while pages of thousands of small objects are
-        decoded, it is not walked again at every collection (measured: up to a fifth of the
-        CPU per record). Unfrozen when the stream ends.
+        The cyclic collector keeps out of the way of the pages in flight until the stream ends
+        (tap_coupa.collector: measured, 4.5% of the tap's instructions at 20,000 invoices).
         """
         reporter = getattr(self.coupa_tap, "progress", None)
         if reporter is not None:
             reporter.start()  # progress lines (tap_coupa.progress), once per run
-        gc.freeze()
         try:
-            yield from deletions.around(self, self._read(context))
+            with collector.reading():
+                yield from deletions.around(self, self._read(context))
         finally:
-            gc.unfreeze()
             flush_writer(self.coupa_tap.message_writer)  # what was written, even if it failed
 
     def _reader(self, spec: ReadSpec, context: Context | None) -> Reader:

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from urllib.parse import parse_qsl
 
+import pytest
 import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -127,6 +128,21 @@ def test_utc_strings_sort_like_instants(a, b):
         assert ua[:19] <= ub[:19]
     assert instant(a).endswith("+00:00")
     assert dt.datetime.fromisoformat(instant(a)) == a.astimezone(dt.UTC).replace(microsecond=0)
+
+
+@settings(max_examples=300, deadline=500)
+@given(st.datetimes(timezones=st.none() | st.timezones()), st.sampled_from(["", "Z"]))
+def test_utc_text_is_isoformats(moment, suffix):
+    """to_utc writes with orjson exactly what `isoformat()` wrote (state and records keep it)."""
+    text = moment.isoformat() + (suffix if moment.tzinfo is None else "")
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+    try:
+        expected = aware.astimezone(dt.UTC).isoformat()
+    except OverflowError:  # year 1 or 9999 moved out of range by its offset
+        with pytest.raises(OverflowError):
+            to_utc(text)
+        return
+    assert to_utc(text) == expected
 
 
 @settings(max_examples=100, deadline=500)
