@@ -15,7 +15,9 @@ emulator's ground truth (exact / N duplicated / N missing):
   - coupa-async-client 0.1.0 (PyPI, the `bench` extra) at its default concurrency and a sweep;
   - an ideal concurrent keyset reader (8 id-range partitions, one token bucket).
 Then CPU per record at 0 ms latency (the tap against the raw keyset loop over the same pages),
-the tap's peak memory as the data grows (--invoices vs --grow), and the target: target-coupa
+the tap's peak memory as the data grows (--invoices vs --grow), the instructions the tap and the
+raw loop execute for the same read under valgrind (repeatable where CPU seconds are not;
+`--no-instructions` skips it), and the target: target-coupa
 (defaults) against a one-at-a-time look-up-then-create loop, N invoices at the same latency and
 limit, with the emulator's invoices checked afterwards. `--backfill N` runs only the tap over N
 invoices at the limit and reports time, the tap's peak RSS and the emulator's RSS.
