@@ -32,18 +32,32 @@ from contextlib import contextmanager
 READ_THRESHOLD = 10_000
 
 
+#: Reads open now: a sub-resource stream is read inside its parent's read, once per parent
+#: record, and only the outermost read freezes, unfreezes and sets the threshold.
+_open: list[None] = []
+
+
 @contextmanager
 def reading() -> Iterator[None]:
     """Freeze what is alive and raise the youngest generation's threshold, until the read ends.
 
-    Nested reads (a line stream read inside its parent's pages) restore what they found, so
-    the outermost read puts the default back.
+    A read inside another leaves both alone: unfreezing at its end would hand everything the
+    outer read froze back to the collector (before, each sub-resource read did that).
     """
+    if _open:
+        _open.append(None)
+        try:
+            yield
+        finally:
+            _open.pop()
+        return
     before = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(max(READ_THRESHOLD, before[0]), *before[1:])
+    _open.append(None)
     try:
         yield
     finally:
+        _open.pop()
         gc.set_threshold(*before)
         gc.unfreeze()
