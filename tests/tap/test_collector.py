@@ -39,12 +39,13 @@ def test_a_read_inside_a_read_leaves_the_outer_ones_freeze_and_threshold() -> No
     with collector.reading():
         raised = gc.get_threshold()
         assert raised[0] == max(collector.READ_THRESHOLD, before[0])
-        outer = gc.get_freeze_count()
+        assert gc.get_freeze_count() > 0
         for _ in range(2):  # a sub-resource read per parent record
             with collector.reading():
                 assert gc.get_threshold() == raised
             assert gc.get_threshold() == raised
-            assert gc.get_freeze_count() >= outer  # still frozen, not handed back
+            # Still frozen (an unfreeze leaves none; frozen objects that die leave the count).
+            assert gc.get_freeze_count() > 0
     assert (gc.get_threshold(), gc.get_freeze_count()) == (before, frozen)
 
 
