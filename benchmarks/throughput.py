@@ -414,14 +414,20 @@ def read_phase(
     return rows
 
 
+def zero_latency(emu: Emulator) -> tuple[set[int], list[str]]:
+    """The emulator at 0 ms without a limit: its invoice ids and the raw loop's command."""
+    emu.fast()
+    return set(emu.control.record_ids("invoices")), [
+        sys.executable, PEERS, "keyset", "--base-url", emu.base,
+    ]  # fmt: skip
+
+
 def cpu_phase(
     emu: Emulator, work: Path, args: argparse.Namespace, tap_argv: list[str], invoices: int,
     rounds: int,
 ) -> dict[str, Any]:  # fmt: skip
     """CPU per record at 0 ms latency, no limit: the tap against the raw keyset loop."""
-    emu.fast()
-    truth = set(emu.control.record_ids("invoices"))
-    raw = [sys.executable, PEERS, "keyset", "--base-url", emu.base]
+    truth, raw = zero_latency(emu)
     clients = [("tap", tap_argv), ("raw", raw)]
     if other := compare_argv(args, tap_argv):
         clients.insert(1, ("compare", other))
@@ -467,9 +473,7 @@ def instruction_phase(
     if valgrind is None:
         print("  instructions: skipped (no valgrind on PATH)", flush=True)
         return None
-    emu.fast()
-    truth = set(emu.control.record_ids("invoices"))
-    raw = [sys.executable, PEERS, "keyset", "--base-url", emu.base]
+    truth, raw = zero_latency(emu)
     result: dict[str, Any] = {"invoices": len(truth)}
     for name, argv in (("tap", tap_argv), ("raw", raw)):
         out = work / f"callgrind-{name}.out.%p"
