@@ -7,8 +7,14 @@ Retry-After. The controller is a token bucket that starts at the configured rate
 - the burst scales with the rate (`burst_for`): 20 at Coupa's 25/s, 2 at 2/s, so a client
   configured for 2 requests/s never opens with 20;
 - every attempt (retries included) takes a permit: it sits *inside* the retry wrapper;
-- a 429 cuts the rate to `DECREASE` (0.7) of itself and empties the saved-up burst, so the
-  workers back off together instead of each finding out with its own 429;
+- a 429 empties the saved-up burst, so the workers back off together instead of each finding
+  out with its own 429, and cuts the rate to `DECREASE` (0.7) of itself, unless it is a lone
+  429 at the configured rate (none in the `LONE_429_SECONDS` before it, and no Retry-After,
+  the server's word to slow down). Pacing at exactly Coupa's rate, both buckets run empty,
+  and a request that took a little less time on the wire than the first one lands before
+  the server's bucket holds its permit: jitter, not a lower limit. Emptying the burst is all
+  it calls for; a cut costs about 3 requests' time while the rate climbs back (one 429 in
+  most 10,000-invoice reads, benchmarks/throughput.py). The next 429 cuts;
 - each second without a 429 gives back `max_rate / RECOVERY_SECONDS` requests/s, up to the
   configured rate;
 - a Retry-After pauses every worker until it has passed, not only the one that received it,
@@ -50,6 +56,9 @@ BURST_SECONDS = 0.8
 DECREASE = 0.7
 #: Seconds without a 429 to climb from zero back to the configured rate (additive increase).
 RECOVERY_SECONDS = 3.0
+#: A 429 with none this many seconds before it, at the configured rate, does not cut the rate.
+#: A tenant whose limit is below the configured rate answers 429 again within a second or two.
+LONE_429_SECONDS = 10.0
 #: The rate never drops below this (requests/s), so a 429 storm still makes progress.
 MIN_RATE = 0.5
 #: 429s closer together than this cut the rate once (they answer requests sent together).
@@ -102,6 +111,7 @@ class RateController:
         self._updated = time.monotonic()
         self._paused_until = 0.0
         self._last_cut = float("-inf")
+        self._last_429 = float("-inf")
         self._lock = threading.Lock()
         self._in_flight = 0
         #: Requests the server's current window still allows (None: unknown), and its reset.
@@ -209,7 +219,8 @@ class RateController:
     ) -> None:
         """Feed back one response.
 
-        A 429 cuts the rate (`DECREASE`); its Retry-After pauses every worker (bounded by
+        A 429 empties the saved-up burst and cuts the rate (`DECREASE`), unless it is a lone one
+        at the configured rate (module doc); its Retry-After pauses every worker (bounded by
         `max_pause`).
         A `quota` read from rate-limit headers is counted down; when it is spent every worker
         waits for the window's reset (bounded likewise).
@@ -224,10 +235,16 @@ class RateController:
             if self.rate is not None:
                 self._refill(now)
                 self._tokens = min(self._tokens, 0.0)
+                lone = (
+                    retry_after is None
+                    and self.rate == self.max_rate
+                    and now - self._last_429 >= LONE_429_SECONDS
+                )
                 # 429s to requests that were in flight together are one signal, not several.
-                if now - self._last_cut >= CUT_SPACING_SECONDS:
+                if not lone and now - self._last_cut >= CUT_SPACING_SECONDS:
                     self.rate = max(MIN_RATE, self.rate * DECREASE)
                     self._last_cut = now
+            self._last_429 = now
             if retry_after is not None and retry_after > 0:
                 self._pause(retry_after, now)
 

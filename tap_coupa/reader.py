@@ -243,7 +243,9 @@ class Reader:
         board: RangeBoard | None = None
         if entry is not None:
             signpost = entry.get("signpost")
-            board = RangeBoard([(a, u) for a, u in entry["ranges"]], top=entry["top"])
+            board = RangeBoard(
+                [(a, u) for a, u in entry["ranges"]], top=entry["top"], rate=self._rate
+            )
             self.logger.info(
                 "Resuming '%s' where the last run stopped: %d id ranges open.",
                 spec.name,
@@ -263,9 +265,16 @@ class Reader:
             yield first
             checkpoints.close_entry(state)
             return
+        ranges = board
+
+        def fetch_range(after: int, upper: int | None) -> list[Record]:
+            rows, response = self.fetch(KeysetToken(after, upper))
+            ranges.note_round_trip(response.elapsed.total_seconds())
+            return rows
+
         reader = PartitionedReader(
             board,
-            lambda after, upper: self.fetch(KeysetToken(after, upper))[0],
+            fetch_range,
             workers=spec.concurrency,
             name=f"{spec.name}-range",
         )
@@ -314,7 +323,11 @@ class Reader:
         density = len(first) / max(1, last - low + 1)
         expected = (top - last) * density
         parts = max(1, min(self.spec.concurrency, math.ceil(expected / (2 * PAGE_SIZE))))
-        return RangeBoard.split(last, top, parts, density=density)
+        return RangeBoard.split(last, top, parts, density=density, rate=self._rate)
+
+    def _rate(self) -> float | None:
+        """The run's request rate now (None: unpaced), which a range split is weighed against."""
+        return self.client.limiter.rate
 
     def _clock_cap(self, response: requests.Response) -> str | None:
         """The bookmark cap: Coupa's clock at the start of the read (checkpoints module doc)."""

@@ -135,6 +135,58 @@ def test_skewed_ids_are_stolen_not_waited_for():
     assert len(open_ranges) == 1
 
 
+def test_under_a_rate_limit_a_split_waits_until_it_pays():
+    """Paced at 25/s with 0.15 s pages, splitting one of four 4-page ranges only adds a request
+    (4 x 0.15 s < 16 pages / 25 per s); once the other three end, the last one is split."""
+    board = RangeBoard.split(0, 800, 4, rate=lambda: 25.0)
+    ranges = [board.claim() for _ in range(4)]
+    assert all(r is not None for r in ranges)
+    board.note_round_trip(0.15)
+    assert board.claim() is None  # without a stop event a split that does not pay is refused
+    stop = threading.Event()
+    got: list[object] = []
+    waiter = threading.Thread(target=lambda: got.append(board.claim(stop)), daemon=True)
+    waiter.start()
+    for r in ranges[:3]:
+        assert r is not None
+        board.emitted(board.fetched(r, []))
+    waiter.join(timeout=30)
+    assert not waiter.is_alive()
+    last = ranges[3]
+    assert last is not None
+    assert got == [board.ranges[-1]]
+    assert last.upper == board.ranges[-1].after  # the last range, halved
+
+
+def test_a_waiting_split_ends_with_the_read():
+    board = RangeBoard.split(0, 800, 4, rate=lambda: 25.0)
+    assert all(board.claim() is not None for _ in range(4))
+    board.note_round_trip(0.15)  # a split does not pay: the worker waits
+    stop = threading.Event()
+    got: list[object] = []
+    waiter = threading.Thread(target=lambda: got.append(board.claim(stop)), daemon=True)
+    waiter.start()
+    stop.set()  # the caller stopped: the worker leaves within a poll
+    waiter.join(timeout=30)
+    assert got == [None]
+
+
+@pytest.mark.parametrize("rate", [None, 0.0])
+def test_unpaced_a_split_is_made_at_once(rate):
+    board = RangeBoard.split(0, 800, 4, rate=lambda: rate)
+    assert all(board.claim() is not None for _ in range(4))
+    board.note_round_trip(0.15)
+    assert board.claim() is not None
+
+
+def test_the_round_trip_is_smoothed():
+    board = RangeBoard.split(0, 800, 1)
+    board.note_round_trip(0.2)
+    assert board.round_trip == pytest.approx(0.2)
+    board.note_round_trip(1.2)
+    assert 0.2 < board.round_trip < 1.2
+
+
 def test_open_ranges_never_pass_unemitted_records():
     board = RangeBoard.split(0, 1_000, 2)
     first = board.claim()

@@ -112,8 +112,26 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     return fake
 
 
+def test_a_lone_429_at_the_configured_rate_empties_the_burst_and_keeps_the_rate(
+    clock: FakeClock,
+) -> None:
+    """Jitter at the server bucket's edge: nothing saved up is sent, the pace stays."""
+    controller = RateController(20, burst=5)
+    controller.observe(429)
+    assert controller.rate == 20
+    assert controller.acquire() == pytest.approx(1 / 20)  # the burst is gone
+    clock.sleep(ratelimit.LONE_429_SECONDS + 0.1)
+    controller.observe(429)  # lone again: the last one is long past
+    assert controller.rate == 20
+    clock.sleep(ratelimit.LONE_429_SECONDS - 1)
+    controller.observe(429)  # the second within the window: a lower limit, cut
+    assert controller.rate == pytest.approx(14)
+
+
 def test_controller_cuts_and_recovers(clock: FakeClock) -> None:
     controller = RateController(20, burst=5)
+    controller.observe(429)  # lone: no cut (the test above)
+    clock.sleep(ratelimit.CUT_SPACING_SECONDS + 0.1)
     controller.observe(429)
     assert controller.rate == pytest.approx(14)  # 20 x 0.7
     controller.observe(429)  # answers to requests sent together: one signal, one cut
@@ -126,7 +144,7 @@ def test_controller_cuts_and_recovers(clock: FakeClock) -> None:
     clock.sleep(0.3)
     controller.acquire()
     assert cut < controller.rate < 20
-    assert controller.counters().throttled == 3
+    assert controller.counters().throttled == 4
 
 
 def test_retry_after_holds_other_callers(clock: FakeClock) -> None:
