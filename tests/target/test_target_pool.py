@@ -97,9 +97,10 @@ def test_records_of_one_invoice_are_applied_in_input_order(coupa, config):
 
 def test_state_waits_for_every_record_before_it(coupa, config, tmp_path):
     control = coupa.control
-    # 6 s: on a loaded 2-core CI machine, starting the target and landing six invoices takes 3.
+    # 12 s: starting the target and landing six invoices takes 1-3 s here, and more than 6 s
+    # once on a loaded 2-core CI run (the slow POST had ended: its invoice was there).
     control.add_faults(
-        [{"kind": "slow", "path": "/api/invoices", "method": "POST", "delay_s": 6.0, "times": 1}]
+        [{"kind": "slow", "path": "/api/invoices", "method": "POST", "delay_s": 12.0, "times": 1}]
     )
     live = LiveTarget({**config, "max_concurrency": 4}, tmp_path)
     try:
