@@ -265,11 +265,10 @@ class Reader:
             yield first
             checkpoints.close_entry(state)
             return
-        ranges = board
 
         def fetch_range(after: int, upper: int | None) -> list[Record]:
             rows, response = self.fetch(KeysetToken(after, upper))
-            ranges.note_round_trip(response.elapsed.total_seconds())
+            board.note_round_trip(response.elapsed.total_seconds())
             return rows
 
         reader = PartitionedReader(

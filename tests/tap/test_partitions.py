@@ -11,7 +11,7 @@ import pytest
 
 from coupa_api.client import CoupaClient
 from coupa_api.errors import CoupaError
-from tap_coupa.partitions import PartitionedReader, RangeBoard
+from tap_coupa.partitions import KeyRange, PartitionedReader, RangeBoard
 from tap_coupa.streams import STREAMS
 from tests.tap.conftest import discover, run_tap, select
 
@@ -135,18 +135,28 @@ def test_skewed_ids_are_stolen_not_waited_for():
     assert len(open_ranges) == 1
 
 
-def test_under_a_rate_limit_a_split_waits_until_it_pays():
-    """Paced at 25/s with 0.15 s pages, splitting one of four 4-page ranges only adds a request
-    (4 x 0.15 s < 16 pages / 25 per s); once the other three end, the last one is split."""
+def paced_board() -> tuple[RangeBoard, list[KeyRange | None]]:
+    """Four claimed 4-page ranges, paced at 25/s with 0.15 s pages: splitting one only adds a
+    request (4 x 0.15 s < 16 pages / 25 per s)."""
     board = RangeBoard.split(0, 800, 4, rate=lambda: 25.0)
     ranges = [board.claim() for _ in range(4)]
     assert all(r is not None for r in ranges)
     board.note_round_trip(0.15)
-    assert board.claim() is None  # without a stop event a split that does not pay is refused
-    stop = threading.Event()
+    return board, ranges
+
+
+def claim_in_thread(board: RangeBoard, stop: threading.Event) -> tuple[threading.Thread, list]:
     got: list[object] = []
     waiter = threading.Thread(target=lambda: got.append(board.claim(stop)), daemon=True)
     waiter.start()
+    return waiter, got
+
+
+def test_under_a_rate_limit_a_split_waits_until_it_pays():
+    """Once the other three ranges end, the last one is split."""
+    board, ranges = paced_board()
+    assert board.claim() is None  # without a stop event a split that does not pay is refused
+    waiter, got = claim_in_thread(board, threading.Event())
     for r in ranges[:3]:
         assert r is not None
         board.emitted(board.fetched(r, []))
@@ -159,13 +169,9 @@ def test_under_a_rate_limit_a_split_waits_until_it_pays():
 
 
 def test_a_waiting_split_ends_with_the_read():
-    board = RangeBoard.split(0, 800, 4, rate=lambda: 25.0)
-    assert all(board.claim() is not None for _ in range(4))
-    board.note_round_trip(0.15)  # a split does not pay: the worker waits
+    board, _ = paced_board()  # a split does not pay: the worker waits
     stop = threading.Event()
-    got: list[object] = []
-    waiter = threading.Thread(target=lambda: got.append(board.claim(stop)), daemon=True)
-    waiter.start()
+    waiter, got = claim_in_thread(board, stop)
     stop.set()  # the caller stopped: the worker leaves within a poll
     waiter.join(timeout=30)
     assert got == [None]
